@@ -5,20 +5,26 @@
  *
  *   GET /plaintext  "Hello, World!" as text/plain
  *   GET /json       {"message":"Hello, World!"} as application/json
+ *   GET /db, /queries, /updates   TechEmpower's database tests (te.c), with --te-db
  *   anything else   the engine's static files from --public, or its 404
  *
  * Usage:
  *   hearth-bench [--http ADDR:PORT] [--workers N] [--public DIR] [--dir DIR]
- *                [--quiet | --access-log]
+ *                [--te-db FILE] [--quiet | --access-log]
+ *   hearth-bench seed ...       writes the benchmark data set (seed.c)
  *
  * --http and --workers mean what they mean for the hearth binary; --dir is
  * the engine's data folder (the bench stores nothing there, but the engine
- * may create it, so run.sh points it at a temp dir). The server is quiet by
- * default: an access line per request would be a benchmark of the log.
+ * may create it, so run.sh points it at a temp dir). --te-db names a SQLite
+ * file with TechEmpower's world table and adds the database routes. The
+ * server is quiet by default: an access line per request would be a
+ * benchmark of the log.
  *
  * Design.
- * - Only hearth.h is included: this file is also the proof that a program
- *   outside src/ can build a server on the public API.
+ * - Only hearth.h is included (through bench.h): this file is also the
+ *   proof that a program outside src/ can build a server on the public
+ *   API. te.c and seed.c, which measure and fill the storage layer, are
+ *   the files that include an internal header (src/db/db.h).
  * - TechEmpower's JSON rule: "for each request, an object mapping the key
  *   message to Hello, World! must be instantiated", and serialized per
  *   request by a JSON serializer, not sent as a constant. json_handler()
@@ -42,7 +48,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bench.h"
 #include "hearth.h"
 
 /* ---- A small JSON writer ---- */
@@ -178,6 +186,7 @@ struct options {
 	const char *http;   /* NULL: the engine's default */
 	const char *public_dir;
 	const char *data_dir;
+	const char *te_db;  /* NULL: no database routes */
 	unsigned workers;   /* 0: one per core */
 	bool access_log;
 };
@@ -185,7 +194,9 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hearth-bench [--http ADDR:PORT] [--workers N] [--public DIR]\n"
-		   "                    [--dir DIR] [--quiet | --access-log]\n");
+		   "                    [--dir DIR] [--te-db FILE] [--quiet | --access-log]\n"
+		   "       hearth-bench seed [--posts DATA_DB [--count N] [--ids FILE]]"
+		   " [--world FILE]\n");
 }
 
 static int parse_workers(const char *s, unsigned *out)
@@ -244,6 +255,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->public_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "--dir", &missing)) != NULL) {
 			o->data_dir = v;
+		} else if ((v = opt_value(argc, argv, &i, "--te-db", &missing)) != NULL) {
+			o->te_db = v;
 		} else if ((v = opt_value(argc, argv, &i, "--workers", &missing)) != NULL) {
 			if (parse_workers(v, &o->workers) != 0) {
 				fprintf(stderr, "hearth-bench: --workers wants 0..1024, got '%s'\n", v);
@@ -268,9 +281,12 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	hearth_config cfg;
 	hearth_server *s = NULL;
+	te_state *te = NULL;
 	sigset_t stop_set;
 	int rc, sig;
 
+	if (argc > 1 && strcmp(argv[1], "seed") == 0)
+		return seed_main(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
@@ -303,6 +319,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hearth-bench: route: %s\n", hearth_strerror(rc));
 		goto fail;
 	}
+	if (o.te_db != NULL) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned n = cfg.workers != 0 ? cfg.workers : ncpu > 0 ? (unsigned)ncpu : 1;
+		const char *why = "";
+
+		if ((rc = te_register(s, o.te_db, n, &te, &why)) != 0) {
+			fprintf(stderr, "hearth-bench: --te-db %s: %s (%s)\n", o.te_db, why,
+				hearth_strerror(rc));
+			goto fail;
+		}
+	}
 	if ((rc = hearth_server_start(s)) != 0) {
 		fprintf(stderr, "hearth-bench: start: %s\n", hearth_strerror(rc));
 		goto fail;
@@ -325,9 +352,11 @@ int main(int argc, char **argv)
 	hearth_server_stop(s);
 	hearth_server_wait(s);
 	hearth_server_free(s);
+	te_free(te);
 	return 0;
 
 fail:
 	hearth_server_free(s);
+	te_free(te);
 	return 1;
 }

@@ -6,7 +6,7 @@ set -eu
 purpose=${1:-run}
 
 # Build and run: compiler, pkg-config and the -dev packages of our libraries.
-pkgs="gcc make pkg-config libuv1-dev zlib1g-dev"
+pkgs="gcc make pkg-config libuv1-dev zlib1g-dev libsodium-dev libsqlite3-dev libpcre2-dev"
 case "$purpose" in
 run) ;;
 test) pkgs="$pkgs clang libclang-rt-14-dev curl" ;;
@@ -23,7 +23,19 @@ done
 if [ "$purpose" != run ] && ! command -v node >/dev/null 2>&1; then
 	missing="$missing nodejs"
 fi
-[ -z "$missing" ] && exit 0
+if [ "$purpose" = test ] && ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
+npm_tests() {
+	# The integration tests' npm packages (the PocketBase SDK), from the lock file.
+	if [ "$purpose" = test ] && [ ! -d "$(dirname "$0")/../tests/node_modules/pocketbase" ]; then
+		(cd "$(dirname "$0")/../tests" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+if [ -z "$missing" ]; then
+	npm_tests
+	exit 0
+fi
 
 echo "hearth: installing missing Debian packages:$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -44,3 +56,4 @@ $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 || 
 if echo "$missing" | grep -q nginx; then
 	$SUDO sh -c 'command -v systemctl >/dev/null && systemctl stop nginx 2>/dev/null; pkill -x nginx 2>/dev/null' || true
 fi
+npm_tests

@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "hearth.h"
+#include "server.h"
 
 static void usage(FILE *f)
 {
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Usage:\n"
 	      "  hearth serve [options]     serve HTTP until SIGINT/SIGTERM\n"
+	      "  hearth superuser upsert EMAIL PASSWORD [--dir DIR]\n"
+	      "                             create or update a superuser\n"
 	      "  hearth --help              this text\n"
 	      "  hearth --version           the version\n"
 	      "\n"
@@ -224,22 +227,45 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hearth: invalid configuration: %s\n", hearth_strerror(rc));
 		return 2;
 	}
-	rc = hr_api_register(s);
+	hr_api *api;
+	char err[512];
+	unsigned nworkers = cfg.workers;
+	if (nworkers == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nworkers = c > 0 ? (unsigned)c : 1;
+	}
+	if (nworkers > 256)
+		nworkers = 256;
+	rc = hr_api_new(cfg.data_dir, nworkers, &api, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "hearth: cannot register API routes: %s\n", hearth_strerror(rc));
+		fprintf(stderr, "hearth: %s\n", err);
 		hearth_server_free(s);
 		return 1;
 	}
+	rc = hr_api_register(api, s);
+	if (rc) {
+		fprintf(stderr, "hearth: cannot register API routes: %s\n", hearth_strerror(rc));
+		hearth_server_free(s);
+		hr_api_free(api);
+		return 1;
+	}
+	hr_server_set_api(s, api);
 	rc = hearth_server_start(s);
 	if (rc) {
 		fprintf(stderr, "hearth: cannot listen on %s: %s\n", cfg.http_addr,
 			hearth_strerror(rc));
 		hearth_server_free(s);
+		hr_api_free(api);
 		return 1;
 	}
 	fprintf(stderr, "hearth %s listening on http://%s (port %d)%s%s\n", HEARTH_VERSION,
 		cfg.http_addr, hearth_server_port(s), cfg.public_dir ? ", public folder " : "",
 		cfg.public_dir ? cfg.public_dir : "");
+	if (hr_api_superuser_count(api) == 0)
+		fprintf(stderr,
+			"hearth: no superuser yet; create the first one with\n"
+			"  hearth superuser upsert EMAIL PASSWORD --dir %s\n",
+			cfg.data_dir);
 	int sig = 0;
 	while (sigwait(&set, &sig) != 0)
 		;
@@ -247,12 +273,47 @@ static int cmd_serve(int argc, char **argv)
 	hearth_server_stop(s);
 	int busy = hearth_server_wait(s);
 	hearth_server_free(s);
+	if (!busy)
+		hr_api_free(api);
 	fprintf(stderr, "hearth: stopped\n");
 	if (busy) {
 		/* Work left running past the deadline: do not wait for it. */
 		fflush(stdout);
 		_exit(0);
 	}
+	return 0;
+}
+
+static int cmd_superuser(int argc, char **argv)
+{
+	const char *dir = "./hearth_data";
+	const char *args[3] = {NULL, NULL, NULL};
+	int na = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (na < 3)
+			args[na++] = argv[i];
+		else
+			na++;
+	}
+	if (na != 3 || strcmp(args[0], "upsert") != 0) {
+		fprintf(stderr, "usage: hearth superuser upsert EMAIL PASSWORD [--dir DIR]\n");
+		return 2;
+	}
+	hr_api *api;
+	char err[512];
+	if (hr_api_new(dir, 1, &api, err, sizeof err) != 0) {
+		fprintf(stderr, "hearth: %s\n", err);
+		return 1;
+	}
+	int rc = hr_api_superuser_upsert(api, args[1], args[2], err, sizeof err);
+	hr_api_free(api);
+	if (rc) {
+		fprintf(stderr, "hearth: %s\n", err);
+		return 1;
+	}
+	printf("Superuser %s %s.\n", args[1], err);
 	return 0;
 }
 
@@ -273,6 +334,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "superuser") == 0)
+		return cmd_superuser(argc - 2, argv + 2);
 	fprintf(stderr, "hearth: unknown command '%s' (see hearth --help)\n", argv[1]);
 	return 2;
 }

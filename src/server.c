@@ -208,6 +208,11 @@ fail:
 	return rc;
 }
 
+void hr_server_set_api(hearth_server *s, hr_api *api)
+{
+	s->api = api;
+}
+
 int hearth_server_port(const hearth_server *s)
 {
 	return s->port;

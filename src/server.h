@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "api/api.h"
 #include "core/log.h"
 #include "hearth.h"
 #include "http/http.h"
@@ -30,6 +31,7 @@ struct hearth_server {
 	int port;		  /* bound port */
 	atomic_int stopping;
 	atomic_uint conn_count;	  /* open connections, all workers (the limit's counter) */
+	hr_api *api;		  /* the REST API, when the program attached one (borrowed) */
 	bool started;
 };
 
@@ -51,6 +53,10 @@ struct hr_worker {
 	int deadline_passed;	  /* stopped by the shutdown deadline */
 	int loop_busy;		  /* loop could not close: work still on the thread pool */
 };
+
+/* Attaches the API (before hearth_server_start): workers then open its
+ * per-worker resources and API responses get the dialect's headers. */
+void hr_server_set_api(hearth_server *s, hr_api *api);
 
 /* worker.c */
 int hr_worker_listen_socket(const hearth_server *s, int *out_fd);

@@ -118,6 +118,8 @@ static void dispatch(hearth_req *req, void *ud)
 	}
 	int rc = hr_router_match(w->srv->router, h->method_id, h->method, h->path, scratch, &m);
 	if (rc == 0) {
+		if (w->srv->api && under_api(h->path))
+			hr_api_common_headers(req);
 		hr_http_req_set_params(req, m.names, m.values, m.nparams);
 		((hearth_handler)m.fn)(req, m.ud);
 		return;
@@ -127,6 +129,13 @@ static void dispatch(hearth_req *req, void *ud)
 		return;
 	}
 	bool api = under_api(h->path);
+	if (api && w->srv->api) {
+		if (h->method_id == HR_METHOD_OPTIONS) {
+			hr_api_preflight(req);
+			return;
+		}
+		hr_api_common_headers(req);
+	}
 	if (w->scache && !api && rc == HR_ENOENT) {
 		hr_static_serve(w->scache, req);
 		return;
@@ -165,6 +174,8 @@ static void on_drained(hr_http_loop *hl)
 	uv_close((uv_handle_t *)&w->accept_retry, close_cb_noop);
 	uv_close((uv_handle_t *)&w->wake, close_cb_noop);
 	uv_close((uv_handle_t *)&w->before_poll, close_cb_noop);
+	if (w->srv->api)
+		hr_api_worker_stop(w->srv->api, w->id);
 	hr_http_loop_close(&w->http);
 }
 
@@ -225,6 +236,8 @@ int hr_worker_start(hr_worker *w)
 		return rc;
 	if (s->statics)
 		w->scache = hr_static_cache_new(s->statics, (64u << 20) / s->nworkers);
+	if (s->api && (rc = hr_api_worker_start(s->api, w->id, &w->loop)) != 0)
+		return rc;
 	uv_poll_init_socket(&w->loop, &w->listen_poll, w->listen_fd);
 	w->listen_poll.data = w;
 	uv_poll_start(&w->listen_poll, UV_READABLE, on_listen);

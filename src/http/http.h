@@ -123,6 +123,10 @@ void hr_http_loop_close(hr_http_loop *hl);
  * every offloaded request answered). */
 void hr_http_loop_dispose(hr_http_loop *hl);
 
+/* The request's arena (everything in it lives until the response ends). */
+struct hr_arena;
+struct hr_arena *hr_http_req_arena(hearth_req *req);
+
 /* The request's method id (enum hr_http_method) and parsed head. */
 int hr_http_req_method_id(const hearth_req *req);
 const hr_http_head *hr_http_req_head(const hearth_req *req);

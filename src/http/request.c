@@ -170,6 +170,11 @@ void hearth_req_on_abort(hearth_req *req, void (*fn)(hearth_req *req, void *ud),
 	req->abort_ud = ud;
 }
 
+hr_arena *hr_http_req_arena(hearth_req *req)
+{
+	return &req->arena;
+}
+
 int hr_http_req_method_id(const hearth_req *req)
 {
 	return req->head.method_id;

@@ -597,3 +597,104 @@ export async function rawGet(port, target, headers = {}, opts = {}) {
 	rs[0].closed = r.closed;
 	return rs[0];
 }
+
+// ---- hearth with data: superusers, JSON API calls, the database file ----
+
+export const SU_EMAIL = 'root@example.com';
+export const SU_PASSWORD = 'correct horse battery';
+
+/** Runs `hearth superuser upsert EMAIL PASSWORD --dir dir`; asserts exit 0. */
+export async function superuserUpsert(dir, email = SU_EMAIL, password = SU_PASSWORD) {
+	const r = await run(HEARTH_BIN, ['superuser', 'upsert', email, password, '--dir', dir], {
+		timeout: UNDER_ASAN ? 30000 : 10000,
+	});
+	assert.equal(r.code, 0, `superuser upsert failed (${r.code} ${r.signal}):\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * Makes a fresh data dir with one superuser and starts hearth on it.
+ * The Server gets .dir (the data dir), .db (its data.db), .email,
+ * .password. opts.dir reuses an existing data dir (no upsert then unless
+ * opts.upsert); other opts as startHearth.
+ */
+export async function startHearthData(args = [], opts = {}) {
+	const dir = opts.dir || path.join(tmpDir(), 'data');
+	if (!opts.dir || opts.upsert) await superuserUpsert(dir);
+	const srv = await startHearth(args, { ...opts, dir });
+	srv.dir = dir;
+	srv.db = path.join(dir, 'data.db');
+	srv.email = SU_EMAIL;
+	srv.password = SU_PASSWORD;
+	return srv;
+}
+
+/** Runs fn(server) on a fresh data dir with a superuser; stops it, asserts exit 0. */
+export async function withHearthData(args, fn, opts) {
+	return withServer(await startHearthData(args, opts), fn);
+}
+
+/** Logs the superuser in over HTTP and returns the token. */
+export async function superuserToken(srv, email = SU_EMAIL, password = SU_PASSWORD) {
+	const r = await api(srv, 'POST', '/api/collections/_superusers/auth-with-password', {
+		body: { identity: email, password },
+	});
+	assert.equal(r.status, 200, `superuser login: ${r.text}`);
+	return r.json.token;
+}
+
+/**
+ * One JSON API call with fetch. body: object (sent as JSON) or string /
+ * Buffer (sent as is, with opts.type or application/json). Resolves with
+ * { status, headers (Headers), text, json (parsed or undefined) }.
+ */
+export async function api(srv, method, target, opts = {}) {
+	const headers = { ...(opts.headers || {}) };
+	if (opts.token) headers.Authorization = opts.token;
+	let body;
+	if (opts.body !== undefined) {
+		if (typeof opts.body === 'string' || Buffer.isBuffer(opts.body)) body = opts.body;
+		else body = JSON.stringify(opts.body);
+		headers['Content-Type'] ??= opts.type || 'application/json';
+	}
+	const res = await fetch(srv.url + target, {
+		method,
+		headers,
+		body,
+		signal: AbortSignal.timeout(opts.timeout || (UNDER_ASAN ? 20000 : 10000)),
+	});
+	const text = await res.text();
+	let json;
+	try {
+		json = text ? JSON.parse(text) : undefined;
+	} catch {}
+	return { status: res.status, headers: res.headers, text, json };
+}
+
+/**
+ * Asserts r (from api()) is a dialect error {data, message, status} with
+ * the given status; data must be an object (not null, not an array).
+ * Returns the parsed body.
+ */
+export function assertApiError(r, status, message) {
+	assert.equal(r.status, status, `status; body: ${r.text.slice(0, 600)}`);
+	assert.equal(r.headers.get('content-type'), 'application/json', 'error Content-Type');
+	assert.ok(r.json && typeof r.json === 'object', `error body is not JSON: ${r.text.slice(0, 300)}`);
+	assert.deepEqual(Object.keys(r.json), ['data', 'message', 'status'], `error keys: ${r.text.slice(0, 300)}`);
+	assert.ok(r.json.data !== null && typeof r.json.data === 'object' && !Array.isArray(r.json.data), 'data is an object');
+	assert.equal(typeof r.json.message, 'string');
+	assert.ok(r.json.message.length > 0);
+	assert.equal(r.json.status, status);
+	if (message !== undefined) assert.equal(r.json.message, message);
+	return r.json;
+}
+
+/**
+ * Runs one SQL statement with the sqlite3 command-line shell against a
+ * database file and returns its output rows (list mode, '|' separated).
+ * Safe while hearth runs (WAL readers do not block the writer).
+ */
+export async function sqlite(dbPath, sql) {
+	const r = await run('sqlite3', ['-batch', '-bail', dbPath, sql], { timeout: 10000 });
+	assert.equal(r.code, 0, `sqlite3 ${sql}: ${r.stderr}`);
+	return r.stdout;
+}

@@ -1,0 +1,39 @@
+/*
+ * bench/bench.h - what the files of the benchmark program share.
+ *
+ * build/hearth-bench is bench.c (the engine behind the public API), te.c
+ * (TechEmpower's database tests on hearth's storage interface) and seed.c
+ * (the deterministic data set of the records benchmarks). Only te.c and
+ * seed.c reach below include/hearth.h, into src/db/db.h: the records and
+ * database workloads measure that layer on purpose.
+ */
+#ifndef HEARTH_BENCH_H
+#define HEARTH_BENCH_H
+
+#include "hearth.h"
+
+typedef struct te_state te_state;
+
+/*
+ * Adds GET /db, /queries and /updates (TechEmpower tests 2, 3 and 5) over
+ * the SQLite file `path`, which must hold table world(id INTEGER PRIMARY
+ * KEY, randomNumber INTEGER) (`hearth-bench seed` writes one). `workers`
+ * is the number of worker threads the server will run: each worker opens
+ * its own connection on its first request. Before hearth_server_start();
+ * main thread. Returns 0 and *out, or a negative code (the file cannot be
+ * opened or has no world table, or a route failed; *why says which).
+ */
+int te_register(hearth_server *s, const char *path, unsigned workers, te_state **out,
+		const char **why);
+
+/* Closes the connections. After hearth_server_wait(); NULL is ignored. */
+void te_free(te_state *t);
+
+/*
+ * `hearth-bench seed ...`: writes the records data set into an existing
+ * hearth data.db and/or a TechEmpower world file. argv[0] is "seed".
+ * Returns the process exit status. Main thread, nothing else running.
+ */
+int seed_main(int argc, char **argv);
+
+#endif

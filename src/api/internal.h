@@ -1,0 +1,166 @@
+/*
+ * api/internal.h - what the files of src/api/ share: the API object, the
+ * per-request context, and the helpers every endpoint uses (schema
+ * snapshots, authentication, errors, sending JSON, running writes on the
+ * writer thread). Nothing outside src/api/ includes this.
+ *
+ * THREADS. Each worker keeps its own schema snapshot (api->w[i]); the
+ * writer thread keeps another (api->writer), touched only inside writer
+ * jobs. A snapshot is reloaded when hr_store_generation() moved, which
+ * every schema-changing job bumps after its commit (in done(), on the
+ * worker), so readers never see a generation whose data is not committed.
+ */
+#ifndef HR_API_INTERNAL_H
+#define HR_API_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "api/api.h"
+#include "api/body.h"
+#include "api/fields.h"
+#include "auth/password.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "db/db.h"
+#include "db/schema.h"
+#include "http/http.h"
+#include "records/records.h"
+#include "rules/sql.h"
+
+#define HR_SUPERUSERS_ID "pbc_3142635823"
+#define HR_JSON_DEPTH 10000
+#define HR_MAX_HASHES_IN_FLIGHT 2
+
+typedef struct api_worker {
+	hr_schema *schema;
+	hr_json *settings;	/* parsed _params settings, per generation */
+	uint64_t settings_gen;
+	hr_arena settings_arena;
+	bool attached;
+	unsigned hashing;	/* password hashes in flight from this worker */
+} api_worker;
+
+struct hr_api {
+	hr_store *store;
+	char *data_dir;
+	unsigned nworkers;
+	api_worker *w;
+	struct {
+		hr_schema *schema;
+		bool dirty;
+	} writer; /* writer thread only */
+	hr_password_params pw;
+	atomic_uint hashing; /* hashes in flight, whole process */
+};
+
+/* Per-request state, in the request's arena. */
+typedef struct api_req {
+	hr_api *api;
+	hearth_req *req;
+	unsigned w;
+	hr_arena *a;
+	hr_schema *schema;	/* held (refs) until the request ends */
+	hr_rule_req rq;
+	hr_str auth_coll_id;	/* copy in the request arena (rq.auth_coll belongs to a snapshot) */
+	const hr_fields *fields;
+	hr_str expand;
+} api_req;
+
+/*
+ * Starts a request: refreshes the worker's schema, resolves the
+ * Authorization token (silently ignored when invalid, DIALECT.md §1.3),
+ * reads fields/expand. Returns NULL after answering (500) on failure.
+ */
+api_req *api_begin(hr_api *api, hearth_req *req);
+
+/* Sends a 2xx JSON body, applying `fields` (§9.2). Frees nothing. */
+void api_send(api_req *r, int status, hr_buf *body);
+
+/* Sends the dialect's error for err (status, message, data). */
+void api_fail(api_req *r, const hr_rerr *err);
+
+/* Sends an error with a message and empty data. */
+void api_error(api_req *r, int status, const char *msg);
+
+/* The collection from the {collection} parameter, or NULL. */
+const hr_collection *api_collection(api_req *r);
+
+/* A query parameter (decoded), empty when absent. */
+hr_str api_query(api_req *r, const char *name);
+
+/* A records context over conn db for this request. */
+void api_rctx(api_req *r, hr_db *db, hr_rctx *x);
+
+/* Reads the body into an object; answers 400 and returns false on failure. */
+bool api_body(api_req *r, hr_body *out, const char *bad_message);
+
+/* Requires a superuser (401/403 per §14); answers and returns false if not. */
+bool api_require_superuser(api_req *r);
+
+/* ---- writes ----------------------------------------------------------- */
+
+typedef struct api_job api_job;
+typedef int (*api_job_fn)(api_job *j, hr_db *db, const hr_schema *schema);
+
+struct api_job {
+	hr_db_job job;
+	api_req *r;
+	api_job_fn fn;
+	void (*after)(api_job *j); /* on the worker after commit (NULL: send result) */
+	hr_buf out;		   /* result body */
+	hr_rerr err;		   /* result error (status 0: none) */
+	int status;		   /* success status (200/204) */
+	bool schema_changed;	   /* bump the generation after commit */
+	/* inputs, by operation */
+	hr_str coll, id;
+	hr_body body;
+	hr_str password_hash;
+	void *ud;
+};
+
+/* Creates a job for r (arena memory). */
+api_job *api_job_new(api_req *r, api_job_fn fn);
+
+/* Queues it on the writer; on failure answers 503. */
+void api_job_submit(api_job *j);
+
+/* rq re-bound to `schema` (the writer's): auth_coll looked up again. */
+hr_rule_req api_job_rq(api_job *j, const hr_schema *schema);
+
+/* The writer's schema (reloaded when stale); writer thread only. */
+const hr_schema *api_writer_schema(hr_api *api, hr_db *db);
+
+/* Marks the writer's schema stale (a job changed collections). */
+void api_writer_schema_dirty(hr_api *api);
+
+/* ---- password hashing ------------------------------------------------- */
+
+/*
+ * Hashes pw on the thread pool (bounded in flight per process), then calls
+ * done(r, hash, ud) on the worker; hash is empty on failure.
+ */
+void api_hash_password(api_req *r, hr_str pw, void (*done)(api_req *r, hr_str hash, void *ud),
+		       void *ud);
+
+/* ---- endpoint registration (one per file) ----------------------------- */
+
+int hr_api_records_register(hr_api *api, hearth_server *s);
+int hr_api_collections_register(hr_api *api, hearth_server *s);
+int hr_api_batch_register(hr_api *api, hearth_server *s);
+int hr_api_settings_register(hr_api *api, hearth_server *s);
+int hr_api_auth_register(hr_api *api, hearth_server *s);
+
+/* Settings (api/settings.c): the current settings object for worker w. */
+const hr_json *api_settings(api_req *r);
+
+/* Records in a batch (api/records.c): run one record action on db. */
+int api_records_action(api_req *r, hr_db *db, const hr_schema *schema, const char *method,
+		       hr_str coll, hr_str id, const hr_body *body, hr_str password_hash, hr_buf *out,
+		       hr_rerr *err, int *status);
+
+/* Mints an auth token for a record (api/auth.c). */
+int api_auth_token(hr_arena *a, const hr_collection *c, const hr_json *rec, bool refreshable,
+		   int64_t duration, hr_buf *out);
+
+#endif

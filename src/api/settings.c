@@ -1,0 +1,214 @@
+/*
+ * api/settings.c - GET/PATCH /api/settings (DIALECT.md §18, §19), for the
+ * settings that exist so far: application meta, batch on/off and limits,
+ * rate limits and the trusted-proxy configuration (stored, not yet
+ * enforced), superuser IPs (stored). The object lives in _params under the
+ * id "settings"; a PATCH merges recursively into it (objects merge, other
+ * values replace) and bumps the schema generation, so every worker
+ * re-reads it on its next request.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "core/common.h"
+#include "core/time.h"
+
+static const char DEFAULTS[] =
+	"{\"meta\":{\"appName\":\"hearth\",\"appURL\":\"http://127.0.0.1:8090\","
+	"\"senderName\":\"Support\",\"senderAddress\":\"support@example.com\",\"hideControls\":false},"
+	"\"logs\":{\"maxDays\":5,\"minLevel\":0,\"logIP\":true,\"logAuthId\":false},"
+	"\"smtp\":{\"enabled\":false,\"port\":587,\"host\":\"smtp.example.com\",\"username\":\"\","
+	"\"authMethod\":\"\",\"tls\":false,\"localName\":\"\"},"
+	"\"backups\":{\"cron\":\"\",\"cronMaxKeep\":3},"
+	"\"batch\":{\"enabled\":false,\"maxRequests\":50,\"timeout\":3,\"maxBodySize\":0},"
+	"\"rateLimits\":{\"rules\":[{\"label\":\"*:auth\",\"audience\":\"\",\"duration\":3,"
+	"\"maxRequests\":2},{\"label\":\"*:create\",\"audience\":\"\",\"duration\":5,\"maxRequests\":20},"
+	"{\"label\":\"/api/batch\",\"audience\":\"\",\"duration\":1,\"maxRequests\":3},"
+	"{\"label\":\"/api/\",\"audience\":\"\",\"duration\":10,\"maxRequests\":300}],"
+	"\"enabled\":false,\"excludedIPs\":[]},"
+	"\"trustedProxy\":{\"headers\":[],\"useLeftmostIP\":false},"
+	"\"superuserIPs\":[]}";
+
+/* Recursive merge of patch into base (new tree in a). */
+static hr_json *merge(hr_arena *a, const hr_json *base, const hr_json *patch)
+{
+	if (!base || base->type != HR_JSON_OBJECT || patch->type != HR_JSON_OBJECT)
+		return (hr_json *)(uintptr_t)patch;
+	hr_json *o = hr_arena_alloc(a, sizeof *o);
+	hr_json_member *m = hr_arena_alloc(a, (base->u.obj.len + patch->u.obj.len + 1) * sizeof *m);
+	if (!o || !m)
+		return NULL;
+	size_t n = base->u.obj.len;
+	memcpy(m, base->u.obj.members, n * sizeof *m);
+	for (size_t i = 0; i < patch->u.obj.len; i++) {
+		const hr_json_member *pm = &patch->u.obj.members[i];
+		size_t k = 0;
+		while (k < n && !hr_str_eq(m[k].key, pm->key))
+			k++;
+		if (k < n) {
+			m[k].value = merge(a, m[k].value, pm->value);
+			if (!m[k].value)
+				return NULL;
+		} else {
+			m[n++] = *pm;
+		}
+	}
+	o->type = HR_JSON_OBJECT;
+	o->u.obj.members = m;
+	o->u.obj.len = n;
+	return o;
+}
+
+/* Loads the stored settings merged over the defaults into arena a. */
+static hr_json *load(hr_arena *a, hr_db *db)
+{
+	hr_json *def;
+	hr_json_error je;
+	char *dtxt = hr_arena_dup(a, DEFAULTS, sizeof DEFAULTS - 1);
+	if (!dtxt || hr_json_parse(a, dtxt, sizeof DEFAULTS - 1, 64, &def, &je) != 0)
+		return NULL;
+	hr_db_stmt *st;
+	if (hr_db_prepare(db, HR_STR("SELECT value FROM _params WHERE id = 'settings'"), &st, NULL) != 0)
+		return def;
+	hr_json *out = def;
+	if (hr_db_step(st, NULL) == HR_DB_ROW) {
+		hr_str v = hr_db_column_text(st, 0);
+		char *txt = hr_arena_dup(a, v.ptr, v.len);
+		hr_json *stored;
+		if (txt && hr_json_parse(a, txt, v.len, 64, &stored, &je) == 0 &&
+		    stored->type == HR_JSON_OBJECT)
+			out = merge(a, def, stored);
+	}
+	hr_db_release(st);
+	return out ? out : def;
+}
+
+const hr_json *api_settings(api_req *r)
+{
+	api_worker *w = &r->api->w[r->w];
+	uint64_t gen = hr_store_generation(r->api->store);
+	if (w->settings && w->settings_gen == gen)
+		return w->settings;
+	if (w->settings_gen)
+		hr_arena_dispose(&w->settings_arena);
+	hr_arena_init(&w->settings_arena, NULL, 0, 0);
+	w->settings = load(&w->settings_arena, hr_store_reader(r->api->store, r->w));
+	w->settings_gen = gen;
+	return w->settings;
+}
+
+static void get(hearth_req *req, void *ud)
+{
+	api_req *r = api_begin(ud, req);
+	if (!r || !api_require_superuser(r))
+		return;
+	const hr_json *s = api_settings(r);
+	hr_buf b;
+	hr_buf_init(&b, 0);
+	if (s)
+		hr_json_write(&b, s);
+	else
+		hr_buf_append_cstr(&b, "{}");
+	api_send(r, 200, &b);
+	hr_buf_dispose(&b);
+}
+
+static bool check_types(const hr_json *patch, hr_rerr *err)
+{
+	const hr_json *batch = hr_json_get(patch, "batch");
+	if (batch) {
+		if (batch->type != HR_JSON_OBJECT) {
+			hr_verrs_add(&err->data, HR_STR("batch"), "validation_invalid_value", "Invalid value.", NULL);
+			return false;
+		}
+		const char *nums[] = {"maxRequests", "timeout", "maxBodySize"};
+		for (int i = 0; i < 3; i++) {
+			hr_json *v = hr_json_get(batch, nums[i]);
+			if (v && (v->type != HR_JSON_NUMBER || v->u.n.num < 0)) {
+				char *k = i == 0 ? "batch.maxRequests" : i == 1 ? "batch.timeout" : "batch.maxBodySize";
+				hr_verrs_add(&err->data, hr_str_make(k, strlen(k)), "validation_min_greater_equal_than_required",
+					     "Must be no less than 0.", NULL);
+				return false;
+			}
+		}
+		hr_json *en = hr_json_get(batch, "enabled");
+		if (en && en->type != HR_JSON_TRUE && en->type != HR_JSON_FALSE) {
+			hr_verrs_add(&err->data, HR_STR("batch.enabled"), "validation_invalid_value",
+				     "Invalid value.", NULL);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int patch_fn(api_job *j, hr_db *db, const hr_schema *s)
+{
+	(void)s;
+	hr_arena *a = j->r->a;
+	hr_json *cur = load(a, db);
+	hr_json *next = cur ? merge(a, cur, j->body.obj) : NULL;
+	if (!next) {
+		j->err.status = 500;
+		return HR_ENOMEM;
+	}
+	hr_buf b;
+	hr_buf_init(&b, 0);
+	hr_json_write(&b, next);
+	char now[HR_TIME_LEN + 1];
+	hr_time_format(hr_time_now_ms(), now);
+	hr_db_stmt *st;
+	int rc = b.err ? HR_ENOMEM
+		       : hr_db_prepare(db,
+				       HR_STR("INSERT INTO _params (id, value, created, updated) "
+					      "VALUES ('settings', ?1, ?2, ?2) ON CONFLICT(id) DO UPDATE "
+					      "SET value = excluded.value, updated = excluded.updated"),
+				       &st, NULL);
+	if (rc == 0) {
+		hr_db_bind_text(st, 1, hr_str_make(b.ptr, b.len));
+		hr_db_bind_text(st, 2, hr_str_make(now, HR_TIME_LEN));
+		rc = hr_db_step(st, NULL);
+		hr_db_release(st);
+		rc = rc == HR_DB_DONE ? 0 : rc;
+	}
+	if (rc == 0) {
+		hr_buf_append(&j->out, b.ptr, b.len);
+		j->schema_changed = true;
+	} else {
+		j->err.status = 500;
+	}
+	hr_buf_dispose(&b);
+	return rc;
+}
+
+static void patch(hearth_req *req, void *ud)
+{
+	api_req *r = api_begin(ud, req);
+	if (!r || !api_require_superuser(r))
+		return;
+	api_job *j = api_job_new(r, patch_fn);
+	if (!j) {
+		api_error(r, 500, NULL);
+		return;
+	}
+	if (!api_body(r, &j->body, "An error occurred while loading the submitted data."))
+		return;
+	hr_rerr err;
+	hr_rerr_init(&err, r->a);
+	if (!check_types(j->body.obj, &err)) {
+		err.status = 400;
+		err.message = "An error occurred while validating the submitted data.";
+		api_fail(r, &err);
+		return;
+	}
+	api_job_submit(j);
+}
+
+int hr_api_settings_register(hr_api *api, hearth_server *s)
+{
+	int rc;
+	if ((rc = hearth_route(s, "GET", "/api/settings", get, api)) ||
+	    (rc = hearth_route(s, "PATCH", "/api/settings", patch, api)))
+		return rc;
+	return 0;
+}

@@ -150,21 +150,22 @@ static void schema_release(void *ud)
 const hr_schema *api_writer_schema(hr_api *api, hr_db *db)
 {
 	uint64_t gen = hr_store_generation(api->store);
-	if (api->writer.schema && !api->writer.dirty && api->writer.schema->generation == gen)
+	if (api->writer.schema && !atomic_load(&api->writer.dirty) &&
+	    api->writer.schema->generation == gen)
 		return api->writer.schema;
 	hr_schema *s;
 	if (hr_schema_load(db, gen, &s, NULL) != 0)
 		return api->writer.schema;
 	hr_schema_free(api->writer.schema);
 	api->writer.schema = s;
-	api->writer.dirty = false;
+	atomic_store(&api->writer.dirty, false);
 	hr_db_flush_cache(db);
 	return s;
 }
 
 void api_writer_schema_dirty(hr_api *api)
 {
-	api->writer.dirty = true;
+	atomic_store(&api->writer.dirty, true);
 }
 
 /* ---- headers and CORS ------------------------------------------------- */
@@ -485,9 +486,11 @@ static void job_done(hr_db_job *dj, int rc)
 	if (rc == 0 && j->schema_changed)
 		hr_store_bump_generation(r->api->store);
 	if (rc != 0 && j->schema_changed)
-		api_writer_schema_dirty(r->api); /* rolled back: reload */
+		api_writer_schema_dirty(r->api); /* rolled back: reload (atomic flag) */
 	if (rc != 0 && !j->err.status)
 		j->err.status = 500;
+	/* Answering ends the request and resets its arena, which holds j and
+	 * disposes j->out (job_buf_cleanup): nothing may touch j after. */
 	if (j->after) {
 		j->after(j);
 	} else if (rc != 0) {
@@ -495,7 +498,6 @@ static void job_done(hr_db_job *dj, int rc)
 	} else {
 		api_send(r, j->status ? j->status : 200, &j->out);
 	}
-	hr_buf_dispose(&j->out);
 }
 
 static void job_buf_cleanup(void *ud)

@@ -79,71 +79,10 @@ static hr_json *new_node(hr_arena *a, hr_json_type t)
 /* Inference                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Longest text FormatFloat(v, 'f', -1, 64) produces: "-0." + 323 zeros +
- * "5" for -5e-324 is 327 bytes. */
-#define PLAIN_MAX 330
-
-/*
- * Writes v as Go's FormatFloat(v, 'f', -1, 64) does into out[PLAIN_MAX+16]
- * and returns the length, or 0 if it did not fit. Digits come from
- * hr_json_write_number; an exponent form is re-laid in plain notation.
- */
-static size_t plain_number(double v, char *out)
-{
-	char tmp[64];
-	hr_buf b;
-	hr_buf_init(&b, 64);
-	hr_json_write_number(&b, v);
-	if (b.err || b.len >= sizeof tmp) {
-		hr_buf_dispose(&b);
-		return 0;
-	}
-	size_t n = b.len;
-	memcpy(tmp, b.ptr, n);
-	hr_buf_dispose(&b);
-	const char *e = memchr(tmp, 'e', n);
-	if (!e) {
-		memcpy(out, tmp, n);
-		return n;
-	}
-	/* [-]d[.ddd]e(+|-)XX */
-	size_t i = 0, o = 0;
-	if (tmp[0] == '-') {
-		out[o++] = '-';
-		i = 1;
-	}
-	char digits[24];
-	size_t nd = 0;
-	for (; tmp + i < e; i++)
-		if (tmp[i] != '.' && nd < sizeof digits)
-			digits[nd++] = tmp[i];
-	long ex = strtol(e + 1, NULL, 10); /* "e+21" / "e-7": sign included */
-	if (nd == 0 || ex > 400 || ex < -400)
-		return 0;
-	if (ex >= 0) {
-		/* d.ddd * 10^ex with ex >= 21 > nd - 1: digits then zeros. */
-		size_t intlen = (size_t)ex + 1;
-		if (intlen < nd || o + intlen > PLAIN_MAX)
-			return 0;
-		memcpy(out + o, digits, nd);
-		memset(out + o + nd, '0', intlen - nd);
-		return o + intlen;
-	}
-	size_t zeros = (size_t)(-ex - 1);
-	if (o + 2 + zeros + nd > PLAIN_MAX)
-		return 0;
-	out[o++] = '0';
-	out[o++] = '.';
-	memset(out + o, '0', zeros);
-	o += zeros;
-	memcpy(out + o, digits, nd);
-	return o + nd;
-}
-
 /* The §1.2 number rule; *out set when v is a canonical number. */
 static bool canonical_number(hr_str v, double *out)
 {
-	if (v.len == 0 || v.len > PLAIN_MAX)
+	if (v.len == 0 || v.len > HR_JSON_PLAIN_MAX)
 		return false;
 	unsigned char c0 = (unsigned char)v.ptr[0];
 	if (c0 != '-' && (unsigned)(c0 - '0') > 9u)
@@ -153,7 +92,7 @@ static bool canonical_number(hr_str v, double *out)
 		if (c != '-' && c != '.' && (unsigned)(c - '0') > 9u)
 			return false;
 	}
-	char buf[PLAIN_MAX + 1];
+	char buf[HR_JSON_PLAIN_MAX + 1];
 	memcpy(buf, v.ptr, v.len);
 	buf[v.len] = '\0';
 	char *end;
@@ -162,8 +101,8 @@ static bool canonical_number(hr_str v, double *out)
 	 * errno check: it cannot print back as the same text. */
 	if (end != buf + v.len || !isfinite(d))
 		return false;
-	char fmt[PLAIN_MAX + 16];
-	size_t n = plain_number(d, fmt);
+	char fmt[HR_JSON_PLAIN_MAX + 16];
+	size_t n = hr_json_format_plain(d, fmt);
 	if (n != v.len || memcmp(fmt, v.ptr, n) != 0)
 		return false;
 	*out = d;
@@ -190,7 +129,6 @@ hr_json *hr_body_infer(hr_arena *a, hr_str value)
 /* ------------------------------------------------------------------ */
 
 typedef struct builder {
-	hr_arena *a;
 	hr_json_member *members;
 	size_t n, cap;
 	size_t *counts;	 /* values per member (text values only) */
@@ -272,7 +210,7 @@ static int build_form(hr_arena *a, const hr_form_part *parts, unsigned n, unsign
 	nkeys += n; /* text values: at most one key each */
 
 	/* 2. Text values, grouped by name. */
-	builder b = {.a = a, .cap = nkeys};
+	builder b = {.cap = nkeys};
 	size_t tsize = 8;
 	while (tsize < 2 * nkeys)
 		tsize *= 2;

@@ -659,6 +659,7 @@ static int prepare(api_req *r, hr_db *db, const hr_schema *s, const hr_json *bod
 	}
 	validate(a, s, c, old, &err->data);
 	if (err->data.n) {
+		hr_collection_release(c);
 		err->status = 400;
 		err->message = fail_msg;
 		return HR_EPARSE;
@@ -704,6 +705,7 @@ static int save_fn(api_job *j, hr_db *db, const hr_schema *s)
 		return rc;
 	hr_db_error de = {0};
 	rc = hr_schema_migrate(db, old, &c, &de);
+	hr_collection_release(&c);
 	if (rc) {
 		j->err.status = 400;
 		j->err.message = hr_arena_printf(r->a, "%s Raw error: \n%s",
@@ -865,6 +867,7 @@ static int import_fn(api_job *j, hr_db *db, const hr_schema *s)
 			hr_db_error de = {0};
 			if (rc == 0)
 				rc = hr_schema_migrate(db, old, &c, &de);
+			hr_collection_release(&c);
 			if (rc) {
 				j->err.status = 400;
 				j->err.message = "Failed to import collections.";

@@ -5,9 +5,10 @@
  * modifier that turns an HTML string into plain text.
  *
  * It works on the finished response: parse, select, write. For list
- * envelopes (an object with "items" and "page") the selection applies to
- * each item and page/perPage/totalItems/totalPages are always kept; arrays
- * of objects apply the selection to each element.
+ * envelopes (an object with an "items" array and a "page" key and no keys
+ * besides items/page/perPage/totalItems/totalPages) the selection applies
+ * to each item and the other envelope keys are always kept; arrays of
+ * objects apply the selection to each element.
  */
 #ifndef HR_API_FIELDS_H
 #define HR_API_FIELDS_H

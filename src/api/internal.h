@@ -47,9 +47,9 @@ struct hr_api {
 	unsigned nworkers;
 	api_worker *w;
 	struct {
-		hr_schema *schema;
-		bool dirty;
-	} writer; /* writer thread only */
+		hr_schema *schema; /* writer thread only */
+		atomic_bool dirty; /* set by any thread: reload before the next job */
+	} writer;
 	hr_password_params pw;
 	atomic_uint hashing; /* hashes in flight, whole process */
 };

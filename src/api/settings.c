@@ -114,29 +114,77 @@ static void get(hearth_req *req, void *ud)
 	hr_buf_dispose(&b);
 }
 
-static bool check_types(const hr_json *patch, hr_rerr *err)
+static bool is_bool(const hr_json *v)
 {
+	return v->type == HR_JSON_TRUE || v->type == HR_JSON_FALSE;
+}
+
+/*
+ * Does v have the shape of the default value def (§1.2: fixed-shape
+ * bodies never coerce)? Objects recurse key by key (unknown keys are left
+ * alone), arrays check their elements against the default's first element.
+ */
+static bool same_shape(const hr_json *def, const hr_json *v, unsigned depth)
+{
+	if (depth > 16)
+		return false;
+	switch (def->type) {
+	case HR_JSON_OBJECT:
+		if (v->type != HR_JSON_OBJECT)
+			return false;
+		for (size_t i = 0; i < v->u.obj.len; i++) {
+			const hr_json *d = hr_json_get_str(def, v->u.obj.members[i].key);
+			if (d && !same_shape(d, v->u.obj.members[i].value, depth + 1))
+				return false;
+		}
+		return true;
+	case HR_JSON_ARRAY:
+		if (v->type != HR_JSON_ARRAY)
+			return false;
+		for (size_t i = 0; def->u.arr.len && i < v->u.arr.len; i++)
+			if (!same_shape(def->u.arr.items[0], v->u.arr.items[i], depth + 1))
+				return false;
+		for (size_t i = 0; !def->u.arr.len && i < v->u.arr.len; i++)
+			if (v->u.arr.items[i]->type != HR_JSON_STRING)
+				return false; /* the empty defaults are lists of strings */
+		return true;
+	case HR_JSON_NUMBER:
+		return v->type == HR_JSON_NUMBER;
+	case HR_JSON_STRING:
+		return v->type == HR_JSON_STRING;
+	case HR_JSON_TRUE:
+	case HR_JSON_FALSE:
+		return is_bool(v);
+	default:
+		return true;
+	}
+}
+
+/* Type check against the defaults, then the value checks. false: the body
+ * is unreadable (wrong types) or invalid (err->data filled). */
+static bool check_types(hr_arena *a, const hr_json *patch, hr_rerr *err, bool *unreadable)
+{
+	*unreadable = false;
+	hr_json *def;
+	hr_json_error je;
+	char *dtxt = hr_arena_dup(a, DEFAULTS, sizeof DEFAULTS - 1);
+	if (!dtxt || hr_json_parse(a, dtxt, sizeof DEFAULTS - 1, 64, &def, &je) != 0)
+		return false;
+	if (!same_shape(def, patch, 0)) {
+		*unreadable = true;
+		return false;
+	}
 	const hr_json *batch = hr_json_get(patch, "batch");
 	if (batch) {
-		if (batch->type != HR_JSON_OBJECT) {
-			hr_verrs_add(&err->data, HR_STR("batch"), "validation_invalid_value", "Invalid value.", NULL);
-			return false;
-		}
 		const char *nums[] = {"maxRequests", "timeout", "maxBodySize"};
 		for (int i = 0; i < 3; i++) {
 			hr_json *v = hr_json_get(batch, nums[i]);
-			if (v && (v->type != HR_JSON_NUMBER || v->u.n.num < 0)) {
+			if (v && v->u.n.num < 0) {
 				char *k = i == 0 ? "batch.maxRequests" : i == 1 ? "batch.timeout" : "batch.maxBodySize";
 				hr_verrs_add(&err->data, hr_str_make(k, strlen(k)), "validation_min_greater_equal_than_required",
 					     "Must be no less than 0.", NULL);
 				return false;
 			}
-		}
-		hr_json *en = hr_json_get(batch, "enabled");
-		if (en && en->type != HR_JSON_TRUE && en->type != HR_JSON_FALSE) {
-			hr_verrs_add(&err->data, HR_STR("batch.enabled"), "validation_invalid_value",
-				     "Invalid value.", NULL);
-			return false;
 		}
 	}
 	return true;
@@ -195,9 +243,11 @@ static void patch(hearth_req *req, void *ud)
 		return;
 	hr_rerr err;
 	hr_rerr_init(&err, r->a);
-	if (!check_types(j->body.obj, &err)) {
+	bool unreadable;
+	if (!check_types(r->a, j->body.obj, &err, &unreadable)) {
 		err.status = 400;
-		err.message = "An error occurred while validating the submitted data.";
+		err.message = unreadable ? "An error occurred while loading the submitted data."
+					 : "An error occurred while validating the submitted data.";
 		api_fail(r, &err);
 		return;
 	}

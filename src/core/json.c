@@ -1730,3 +1730,67 @@ void hr_json_write_sorted(hr_buf *b, const hr_json *v)
 {
 	write_tree(b, v, true);
 }
+
+
+/* See json.h. Digits come from hr_json_write_number; an exponent form is
+ * re-laid in plain notation. */
+size_t hr_json_format_plain(double v, char *out)
+{
+	char tmp[64];
+	hr_buf b;
+	hr_buf_init(&b, 64);
+	hr_json_write_number(&b, v);
+	if (b.err || b.len >= sizeof tmp) {
+		hr_buf_dispose(&b);
+		return 0;
+	}
+	size_t n = b.len;
+	memcpy(tmp, b.ptr, n);
+	hr_buf_dispose(&b);
+	const char *e = memchr(tmp, 'e', n);
+	if (!e) {
+		memcpy(out, tmp, n);
+		return n;
+	}
+	/* [-]d[.ddd]e(+|-)XX */
+	size_t i = 0, o = 0;
+	if (tmp[0] == '-') {
+		out[o++] = '-';
+		i = 1;
+	}
+	char digits[24];
+	size_t nd = 0;
+	for (; tmp + i < e; i++)
+		if (tmp[i] != '.' && nd < sizeof digits)
+			digits[nd++] = tmp[i];
+	/* Exponent: a sign and 1-3 digits ("e+21", "e-7", "e-324"). */
+	const char *x = e + 1, *xend = tmp + n;
+	bool xneg = x < xend && *x == '-';
+	if (x < xend && (*x == '-' || *x == '+'))
+		x++;
+	long ex = 0;
+	for (; x < xend && (unsigned)(*x - '0') < 10u && ex < 1000; x++)
+		ex = ex * 10 + (*x - '0');
+	if (xneg)
+		ex = -ex;
+	if (nd == 0 || x != xend || ex > 400 || ex < -400)
+		return 0;
+	if (ex >= 0) {
+		/* d.ddd * 10^ex with ex >= 21 > nd - 1: digits then zeros. */
+		size_t intlen = (size_t)ex + 1;
+		if (intlen < nd || o + intlen > HR_JSON_PLAIN_MAX)
+			return 0;
+		memcpy(out + o, digits, nd);
+		memset(out + o + nd, '0', intlen - nd);
+		return o + intlen;
+	}
+	size_t zeros = (size_t)(-ex - 1);
+	if (o + 2 + zeros + nd > HR_JSON_PLAIN_MAX)
+		return 0;
+	out[o++] = '0';
+	out[o++] = '.';
+	memset(out + o, '0', zeros);
+	o += zeros;
+	memcpy(out + o, digits, nd);
+	return o + nd;
+}

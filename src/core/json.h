@@ -152,6 +152,17 @@ void hr_json_write_string(hr_buf *b, hr_str s);
  */
 void hr_json_write_number(hr_buf *b, double v);
 
+/*
+ * Writes v as Go's strconv.FormatFloat(v, 'f', -1, 64) does - the shortest
+ * round-trip digits, always in plain notation ("1e21" ->
+ * "1000000000000000000000") - into out, which has room for
+ * HR_JSON_PLAIN_MAX + 16 bytes. Returns the length, or 0 when it does not
+ * fit (NaN, infinities). Upstream uses this form when it turns numbers into
+ * text (form values, text fields).
+ */
+#define HR_JSON_PLAIN_MAX 330 /* "-0." + 323 zeros + "5" for -5e-324 */
+size_t hr_json_format_plain(double v, char *out);
+
 /* Appends a whole tree compactly (object members in stored order; numbers
  * re-emitted from their source text when they have one, else formatted as
  * hr_json_write_number does; a NULL node is written as null). Not

@@ -137,7 +137,12 @@ bool hr_time_parse(hr_str v, int64_t *out)
 		int64_t sec = 0;
 		for (size_t k = i; k < n; k++)
 			sec = sec * 10 + (p[k] - '0');
-		*out = (i ? -sec : sec) * 1000;
+		if (i)
+			sec = -sec;
+		/* the canonical form only holds years 0000..9999 */
+		if (sec < -62167219200LL || sec >= 253402300800LL)
+			return false;
+		*out = sec * 1000;
 		return true;
 	}
 	if (n < 10 || p[4] != '-' || p[7] != '-')
@@ -180,6 +185,8 @@ bool hr_time_parse(hr_str v, int64_t *out)
 			return false;
 	}
 	if (y < 0 || mon < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || !valid_civil(y, mon, d, h, mi, s))
+		return false;
+	if (y > 9999)
 		return false;
 	*out = hr_time_from_civil(y, mon, d, h, mi, s, ms) - offset_min * 60000;
 	return true;

@@ -124,8 +124,14 @@ bool hr_db_column_origin(hr_db_stmt *st, int col, hr_str *table, hr_str *column)
 /* Resets the statement and returns it to the cache. NULL is ignored. */
 void hr_db_release(hr_db_stmt *st);
 
-/* Runs one or more statements without results (DDL, PRAGMA). */
+/* Runs one or more statements without results (DDL, PRAGMA). Only for
+ * SQL we wrote ourselves. */
 int hr_db_exec(hr_db *db, const char *sql, hr_db_error *err);
+
+/* Runs exactly one statement (results discarded); anything after it but
+ * whitespace and ';' is refused with HR_DB_E_SQL. For SQL that contains
+ * client text (view queries, index WHERE clauses). */
+int hr_db_exec_one(hr_db *db, hr_str sql, hr_db_error *err);
 
 /* Transactions. begin(immediate) takes the write lock at once. */
 int hr_db_begin(hr_db *db, bool immediate, hr_db_error *err);

@@ -703,7 +703,7 @@ int hr_collection_compile(hr_collection *c, unsigned *bad)
 	return 0;
 }
 
-static void collection_release(hr_collection *c)
+void hr_collection_release(hr_collection *c)
 {
 	for (unsigned i = 0; i < c->nfields; i++)
 		if (c->fields[i].re) {
@@ -852,7 +852,7 @@ void hr_schema_free(hr_schema *s)
 	if (!s)
 		return;
 	for (unsigned i = 0; i < s->n; i++)
-		collection_release(&s->cols[i]);
+		hr_collection_release(&s->cols[i]);
 	free(s->cols);
 	hr_arena_dispose(&s->arena);
 	free(s);
@@ -1079,7 +1079,10 @@ static int create_indexes(hr_db *db, const hr_collection *c, hr_buf *b, hr_db_er
 			return HR_DB_E_SQL;
 		}
 		write_index(b, &x, c->name);
-		int rc = exec_buf(db, b, err);
+		if (b->err)
+			return b->err;
+		int rc = hr_db_exec_one(db, hr_str_make(b->ptr, b->len), err);
+		hr_buf_reset(b);
 		if (rc)
 			return rc;
 	}
@@ -1264,8 +1267,18 @@ static int migrate_table(hr_db *db, const hr_collection *old, const hr_collectio
 	if ((rc = drop_indexes(db, old, b, err)))
 		return rc;
 	if (!hr_str_eq(old->name, neu->name)) {
+		hr_str from = old->name;
+		if (hr_str_ieq(old->name, neu->name)) {
+			/* SQLite names are case-insensitive: go through a temporary name */
+			hr_buf_append_cstr(b, "ALTER TABLE ");
+			q_ident(b, old->name);
+			hr_buf_append_cstr(b, " RENAME TO \"__hr_rename\"");
+			if ((rc = exec_buf(db, b, err)))
+				return rc;
+			from = HR_STR("__hr_rename");
+		}
 		hr_buf_append_cstr(b, "ALTER TABLE ");
-		q_ident(b, old->name);
+		q_ident(b, from);
 		hr_buf_append_cstr(b, " RENAME TO ");
 		q_ident(b, neu->name);
 		if ((rc = exec_buf(db, b, err)))
@@ -1346,7 +1359,11 @@ static int create_view(hr_db *db, const hr_collection *c, hr_buf *b, hr_db_error
 	q_ident(b, c->name);
 	hr_buf_append_cstr(b, " AS ");
 	hr_buf_append_str(b, c->view_query);
-	return exec_buf(db, b, err);
+	if (b->err)
+		return b->err;
+	int rc = hr_db_exec_one(db, hr_str_make(b->ptr, b->len), err);
+	hr_buf_reset(b);
+	return rc;
 }
 
 int hr_schema_migrate(hr_db *db, const hr_collection *old, const hr_collection *neu,
@@ -1447,19 +1464,19 @@ int hr_schema_default_auth_options(hr_arena *a, bool superusers, hr_json **out)
 		"\"oauth2\":{\"providers\":[],\"mappedFields\":{\"id\":\"\",\"name\":\"\","
 		"\"username\":\"\",\"avatarURL\":\"\"},\"enabled\":false},"
 		"\"passwordAuth\":{\"enabled\":true,\"identityFields\":[\"email\"]},"
-		"\"mfa\":{\"enabled\":false,\"duration\":1800,\"rule\":\"\"},"
+		"\"mfa\":{\"enabled\":false,\"duration\":600,\"rule\":\"\"},"
 		"\"otp\":{\"enabled\":false,\"duration\":180,\"length\":8,\"emailTemplate\":"
 		"{\"subject\":\"OTP for {APP_NAME}\",\"body\":\"\"}},"
 		"\"authToken\":{\"duration\":%d,\"secret\":\"%s\"},"
 		"\"passwordResetToken\":{\"duration\":1800,\"secret\":\"%s\"},"
 		"\"emailChangeToken\":{\"duration\":1800,\"secret\":\"%s\"},"
-		"\"verificationToken\":{\"duration\":259200,\"secret\":\"%s\"},"
+		"\"verificationToken\":{\"duration\":86400,\"secret\":\"%s\"},"
 		"\"fileToken\":{\"duration\":180,\"secret\":\"%s\"},"
 		"\"verificationTemplate\":{\"subject\":\"Verify your {APP_NAME} email\",\"body\":\"\"},"
 		"\"resetPasswordTemplate\":{\"subject\":\"Reset your {APP_NAME} password\",\"body\":\"\"},"
 		"\"confirmEmailChangeTemplate\":{\"subject\":\"Confirm your {APP_NAME} new email "
 		"address\",\"body\":\"\"}}",
-		superusers ? 86400 : 604800, s[0], s[1], s[2], s[3], s[4]);
+		superusers ? 86400 : 432000, s[0], s[1], s[2], s[3], s[4]);
 	if (!txt)
 		return HR_ENOMEM;
 	hr_json_error je;

@@ -155,7 +155,7 @@ int hr_coll_field_index(const hr_collection *c, hr_str name);
 
 /*
  * Creates the system tables if they are missing and the built-in
- * collections (_superusers, and the default users collection) when the
+ * collection _superusers when the
  * database is new. Idempotent. Runs on the writer connection.
  */
 int hr_schema_bootstrap(hr_db *db, hr_db_error *err);
@@ -184,6 +184,9 @@ void hr_field_to_json(hr_buf *b, const hr_field *f);
  * *bad set to the offending field index.
  */
 int hr_collection_compile(hr_collection *c, unsigned *bad);
+
+/* Frees what hr_collection_compile made (the arena memory stays). */
+void hr_collection_release(hr_collection *c);
 
 /*
  * Migrates the database from collection `old` (NULL: create) to `neu`

@@ -437,6 +437,35 @@ int hr_db_exec(hr_db *db, const char *sql, hr_db_error *err)
 	return 0;
 }
 
+int hr_db_exec_one(hr_db *db, hr_str sql, hr_db_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	const char *tail = NULL;
+	if (sql.len > (size_t)INT32_MAX)
+		return HR_E2BIG;
+	int rc = sqlite3_prepare_v2(db->h, sql.ptr, (int)sql.len, &s, &tail);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return map_error(db, rc, err);
+	}
+	for (const char *p = tail; p && p < sql.ptr + sql.len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') {
+			sqlite3_finalize(s);
+			if (err) {
+				err->code = HR_DB_E_SQL;
+				snprintf(err->msg, sizeof err->msg, "only one statement is allowed");
+				err->columns[0] = '\0';
+			}
+			return HR_DB_E_SQL;
+		}
+	if (!s)
+		return 0; /* only whitespace or comments */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : map_error(db, rc, err);
+}
+
 int hr_db_begin(hr_db *db, bool immediate, hr_db_error *err)
 {
 	return hr_db_exec(db, immediate ? "BEGIN IMMEDIATE" : "BEGIN", err);

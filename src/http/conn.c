@@ -526,7 +526,13 @@ static void conn_update_poll(hr_conn *c)
 			ev |= UV_READABLE;
 		break;
 	case CS_HANDLER:
-		if (!(c->flags & CF_EOF))
+		/* Keep the events we had while the handler works: changing them
+		 * costs two epoll_ctl calls per request, and a client that waits
+		 * for its answer sends nothing meanwhile. If input does arrive,
+		 * on_poll sets CF_HOLD and we fall back to watching for EOF. */
+		if ((c->events & UV_READABLE) && !(c->flags & (CF_HOLD | CF_EOF)))
+			ev |= c->events & (UV_READABLE | UV_DISCONNECT);
+		else if (!(c->flags & CF_EOF))
 			ev |= UV_DISCONNECT;
 		break;
 	case CS_LINGER:
@@ -734,6 +740,7 @@ void hr_conn_req_done(hr_conn *c, hearth_req *req)
 		return;
 	}
 	c->state = CS_HEAD;
+	c->flags &= (uint16_t)~CF_HOLD;
 	if (!(c->flags & CF_IN_PROCESS))
 		conn_process(c);
 }
@@ -1035,6 +1042,10 @@ static void on_poll(uv_poll_t *h, int status, int events)
 			return;
 	}
 	if (c->state == CS_HANDLER) {
+		if ((events & UV_READABLE) && !(c->flags & CF_HOLD)) {
+			c->flags |= CF_HOLD;
+			conn_update_poll(c);
+		}
 		if (events & UV_DISCONNECT) {
 			/* Half-closed while a handler works: answer what was
 			 * sent, then close (conn_settle sees CF_EOF). */

@@ -42,6 +42,7 @@ enum hr_conn_flags {
 	CF_PAUSED = 1 << 5,	/* output above the high-water mark */
 	CF_UNREAD = 1 << 6,	/* input left unread: linger before close */
 	CF_REFUSED = 1 << 7,	/* over the connection limit: 503, not counted */
+	CF_HOLD = 1 << 8,	/* input arrived while a handler works: stop polling it */
 };
 
 enum hr_seg_kind { SEG_MEM = 0, SEG_FILE = 1 };

@@ -967,7 +967,7 @@ static const struct {
 	[HR_HTTP_E_NO_HOST] = {400, "Missing Host"},
 	[HR_HTTP_E_DUP_HOST] = {400, "Duplicate Host"},
 	[HR_HTTP_E_BAD_HOST] = {400, "Invalid Host"},
-	[HR_HTTP_E_BODY_TOO_LARGE] = {413, "Request body too large"},
+	[HR_HTTP_E_BODY_TOO_LARGE] = {413, "Request entity too large"},
 	[HR_HTTP_E_CHUNK_SIZE] = {400, "Invalid chunk size"},
 	[HR_HTTP_E_CHUNK_EXT] = {400, "Invalid chunk extension"},
 	[HR_HTTP_E_CHUNK_DATA] = {400, "Chunk data not followed by CRLF"},

@@ -74,10 +74,10 @@ static hr_str stringify(hr_arena *a, const hr_json *in)
 	case HR_JSON_FALSE:
 		return HR_STR("false");
 	case HR_JSON_NUMBER: {
-		hr_buf b;
-		hr_buf_init(&b, 64);
-		hr_json_write_number(&b, in->u.n.num);
-		return take_buf(a, &b);
+		/* Go's cast.ToString: FormatFloat(v, 'f', -1, 64) */
+		char tmp[HR_JSON_PLAIN_MAX + 16];
+		size_t n = hr_json_format_plain(in->u.n.num, tmp);
+		return sdup(a, hr_str_make(tmp, n));
 	}
 	default:
 		return HR_STR("");
@@ -94,10 +94,16 @@ static double to_number(const hr_json *in)
 	case HR_JSON_TRUE:
 		return 1;
 	case HR_JSON_STRING: {
+		/* Go's strconv.ParseFloat: no surrounding space, no hex without
+		 * a binary exponent; unparseable -> 0 */
 		char tmp[128];
-		hr_str s = hr_str_trim_ows(in->u.str);
-		if (s.len == 0 || s.len >= sizeof tmp)
+		hr_str s = in->u.str;
+		if (s.len == 0 || s.len >= sizeof tmp || s.ptr[0] == ' ' || s.ptr[s.len - 1] == ' ' ||
+		    s.ptr[0] == '\t' || s.ptr[s.len - 1] == '\t' || s.ptr[0] == '\n')
 			return 0;
+		for (size_t k = 0; k + 1 < s.len; k++)
+			if (s.ptr[k] == '0' && (s.ptr[k + 1] == 'x' || s.ptr[k + 1] == 'X'))
+				return 0;
 		memcpy(tmp, s.ptr, s.len);
 		tmp[s.len] = '\0';
 		char *end;
@@ -272,7 +278,12 @@ void hr_field_set(hr_arena *a, const hr_field *f, const hr_json *in, hr_val *out
 		hr_str s = stringify(a, in);
 		int64_t ms;
 		if (in && in->type == HR_JSON_NUMBER) {
+			/* Unix seconds; out-of-range values are unparseable (empty) */
 			double d = in->u.n.num;
+			if (!(d > -62135596800.0 && d < 253402300800.0)) {
+				out->s = HR_STR("");
+				break;
+			}
 			ms = (int64_t)d * 1000;
 		} else if (!hr_time_parse(s, &ms)) {
 			out->s = HR_STR("");
@@ -529,6 +540,34 @@ static bool check_text(hr_arena *a, const hr_field *f, hr_str s, hr_verrs *e, hr
 	return true;
 }
 
+/*
+ * With a non-default id pattern, ids must still be safe as file and path
+ * names (§4.2 text as primary key): no path, shell or URL specials, no
+ * Windows device names.
+ */
+static bool pk_ok(hr_str s, hr_verrs *e, hr_str key)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+		if (c == 0 || strchr("./\\|\"'`<>:?*%$\t\r\n ", c)) {
+			err(e, key, "validation_forbidden_pk_character",
+			    "The record primary key contains forbidden characters.", NULL);
+			return false;
+		}
+	}
+	static const char *const reserved[] = {"CON", "PRN", "AUX", "NUL"};
+	for (size_t i = 0; i < 4; i++)
+		if (hr_str_ieq(s, hr_str_make(reserved[i], 3)))
+			goto bad;
+	if (s.len == 4 && (hr_str_istarts(s, HR_STR("COM")) || hr_str_istarts(s, HR_STR("LPT"))) &&
+	    s.ptr[3] >= '1' && s.ptr[3] <= '9')
+		goto bad;
+	return true;
+bad:
+	err(e, key, "validation_reserved_pk", "The record primary key is reserved.", NULL);
+	return false;
+}
+
 static void fmt_num(hr_arena *a, double v, char **out)
 {
 	hr_buf b;
@@ -543,6 +582,9 @@ bool hr_field_validate(hr_arena *a, const hr_field *f, const hr_val *v, hr_verrs
 	switch (f->type) {
 	case HR_FT_TEXT:
 	case HR_FT_PASSWORD:
+		if (f->primary_key && v->s.len && !hr_str_eq_lit(f->pattern, "^[a-z0-9]+$") &&
+		    !pk_ok(v->s, e, key))
+			return false;
 		return check_text(a, f, v->s, e, key);
 	case HR_FT_NUMBER: {
 		double d = v->n;
@@ -699,6 +741,12 @@ bool hr_field_validate(hr_arena *a, const hr_field *f, const hr_val *v, hr_verrs
 			}
 		}
 		unsigned max = f->max_select > 1 ? f->max_select : 1;
+		if (n > max && f->type == HR_FT_FILE) {
+			err(e, key, "validation_too_many_files",
+			    hr_arena_printf(a, "The maximum number of files allowed is %u.", max),
+			    hr_arena_printf(a, "{\"maxSelect\":%u}", max));
+			return false;
+		}
 		if (n > max) {
 			err(e, key, "validation_too_many_values",
 			    hr_arena_printf(a, "Select no more than %u.", max),
@@ -842,8 +890,12 @@ bool hr_field_autogen(hr_arena *a, hr_str p, hr_str *out)
 			i = k + 1;
 		}
 		unsigned count = lo + (hi > lo ? hr_rand_below(hi - lo + 1) : 0);
-		for (unsigned k = 0; k < count; k++)
-			hr_buf_append_char(&b, set[hr_rand_below((uint32_t)nset)]);
+		if (count && hr_buf_reserve(&b, count) == 0) {
+			hr_rand_string(b.ptr + b.len, count, set, nset);
+			b.len += count;
+			if (b.len < b.cap)
+				b.ptr[b.len] = '\0';
+		}
 	}
 	*out = take_buf(a, &b);
 	return true;

@@ -207,30 +207,42 @@ static op lit_null(void)
 	return o;
 }
 
+/* Literals get their parameter only when their SQL is first needed
+ * (op_sql), so a literal that a comparison rewrites (a LIKE pattern, an
+ * empty value) leaves no unused parameter behind. */
 static op lit_text(hr_sql_ctx *x, hr_str v)
 {
+	(void)x;
 	op o = {0};
 	o.kind = O_TEXT;
 	o.text = v;
-	hr_buf b;
-	hr_buf_init(&b, 0);
-	hr_sql_param_text(x, &b, v);
-	o.sql = take(x, &b);
-	hr_buf_dispose(&b);
 	return o;
 }
 
 static op lit_num(hr_sql_ctx *x, double v)
 {
+	(void)x;
 	op o = {0};
 	o.kind = O_NUM;
 	o.num = v;
-	hr_buf b;
-	hr_buf_init(&b, 0);
-	hr_sql_param_num(x, &b, v);
-	o.sql = take(x, &b);
-	hr_buf_dispose(&b);
 	return o;
+}
+
+static hr_str op_sql(hr_sql_ctx *x, op *o)
+{
+	if (o->sql.ptr)
+		return o->sql;
+	hr_buf b;
+	hr_buf_init(&b, 64);
+	if (o->kind == O_TEXT)
+		hr_sql_param_text(x, &b, o->text);
+	else if (o->kind == O_NUM)
+		hr_sql_param_num(x, &b, o->num);
+	else
+		hr_buf_append_cstr(&b, "NULL");
+	o->sql = take(x, &b);
+	hr_buf_dispose(&b);
+	return o->sql;
 }
 
 static op lit_bool(bool v)
@@ -324,7 +336,13 @@ static int split_path(hr_sql_ctx *x, hr_str id, hr_str *segs, unsigned *nseg, hr
 {
 	*nseg = 0;
 	*mod = HR_STR_NULL;
-	const char *colon = memchr(id.ptr, ':', id.len);
+	/* In "@collection.name:alias.field" the first colon names an alias. */
+	size_t from = 0;
+	if (id.len > 12 && memcmp(id.ptr, "@collection.", 12) == 0) {
+		const char *dot = memchr(id.ptr + 12, '.', id.len - 12);
+		from = dot ? (size_t)(dot - id.ptr) : id.len;
+	}
+	const char *colon = memchr(id.ptr + from, ':', id.len - from);
 	if (colon) {
 		*mod = hr_str_make(colon + 1, id.len - (size_t)(colon + 1 - id.ptr));
 		id.len = (size_t)(colon - id.ptr);
@@ -389,10 +407,14 @@ static bool unique_single(const hr_collection *c, hr_str col)
 	return false;
 }
 
-/* Registers (or reuses) a join; returns its alias in *alias. */
+/* Registers (or reuses) a join; returns its alias in *alias. Joins made
+ * for a client filter carry the hop guard (§7.2.4), so they are never
+ * shared with the unguarded joins of a rule: their keys differ. */
 static int join(hr_sql_ctx *x, scope *sc, hr_str key, const hr_collection *coll, bool multi,
 		hr_buf *clause, hr_str alias, hr_str *out)
 {
+	if (x->client && !(x->req && x->req->superuser))
+		key = key_cat(x, HR_STR("client:"), "", key);
 	hr_str have = find_join(sc, key);
 	if (have.ptr) {
 		*out = have;
@@ -834,12 +856,23 @@ static int resolve_request(hr_sql_ctx *x, scope *sc, const hr_collection *c, hr_
 				*o = lit_bool(false);
 				return 0;
 			}
-			/* (body value IS NOT stored value), compared null-safely */
+			/* (body value IS NOT stored value), compared null-safely;
+			 * numeric strings count as numbers for number fields (§6.6) */
 			op bv = json_operand(x, v);
+			if (f->type == HR_FT_NUMBER && v->type == HR_JSON_STRING) {
+				char tmp[64];
+				size_t l = HR_MIN(v->u.str.len, sizeof tmp - 1);
+				memcpy(tmp, v->u.str.ptr, l);
+				tmp[l] = '\0';
+				char *end;
+				double d = strtod(tmp, &end);
+				if (l && *end == '\0')
+					bv = lit_num(x, d);
+			}
 			hr_buf b;
 			hr_buf_init(&b, 4096);
 			hr_buf_append_cstr(&b, "(COALESCE(");
-			hr_buf_append_str(&b, bv.sql);
+			hr_buf_append_str(&b, op_sql(x, &bv));
 			hr_buf_append_cstr(&b, ", '') IS NOT COALESCE(");
 			col_ref(&b, alias, f->name);
 			hr_buf_append_cstr(&b, ", ''))");
@@ -960,7 +993,7 @@ static int resolve_request(hr_sql_ctx *x, scope *sc, const hr_collection *c, hr_
 			hr_buf b;
 			hr_buf_init(&b, 256);
 			hr_buf_append_cstr(&b, "LOWER(");
-			hr_buf_append_str(&b, o->sql);
+			hr_buf_append_str(&b, op_sql(x, o));
 			hr_buf_append_char(&b, ')');
 			*o = expr(take(x, &b));
 			hr_buf_dispose(&b);
@@ -979,7 +1012,7 @@ static int resolve_request(hr_sql_ctx *x, scope *sc, const hr_collection *c, hr_
 		hr_buf b;
 		hr_buf_init(&b, 256);
 		hr_buf_append_cstr(&b, "LOWER(");
-		hr_buf_append_str(&b, o->sql);
+		hr_buf_append_str(&b, op_sql(x, o));
 		hr_buf_append_char(&b, ')');
 		*o = expr(take(x, &b));
 		hr_buf_dispose(&b);
@@ -1072,6 +1105,7 @@ static int func_call(hr_sql_ctx *x, scope *sc, const hr_collection *c, hr_str al
 			}
 			if ((rc = operand(x, sc, c, alias, &fo->args[i], &a[i], fdepth + 1)))
 				goto out;
+			op_sql(x, &a[i]);
 			multi |= a[i].multi;
 		}
 		/* haversine, Earth radius 6371 km */
@@ -1098,11 +1132,16 @@ static int func_call(hr_sql_ctx *x, scope *sc, const hr_collection *c, hr_str al
 				rc = fail(x, fo->args[i].pos, 400, "strftime modifiers must be texts");
 				goto out;
 			}
+			if (fo->args[i].kind == HR_F_FUNC) {
+				rc = fail(x, fo->args[i].pos, 400,
+					  "strftime takes a text, number or field as its time value");
+				goto out;
+			}
 			op a;
 			if ((rc = operand(x, sc, c, alias, &fo->args[i], &a, fdepth + 1)))
 				goto out;
 			multi |= a.multi;
-			hr_buf_append_str(&b, a.sql);
+			hr_buf_append_str(&b, op_sql(x, &a));
 		}
 		hr_buf_append_cstr(&b, "), '')");
 		*o = expr(take(x, &b));
@@ -1183,43 +1222,50 @@ static bool nonempty_lit(const op *o)
 	return o->kind == O_NUM || o->kind == O_BOOL || (o->kind == O_TEXT && o->text.len > 0);
 }
 
-/* Escapes a literal for LIKE per §6.9; NULL pattern when it has an unescaped %. */
+/*
+ * The LIKE pattern for a literal (§6.9), with upstream's exact escaping: a
+ * value with an unescaped '%' is the user's own pattern; otherwise every
+ * '\\', '%' and '_' not already preceded by a backslash gets one, and the
+ * value is wrapped in '%'. ("Already preceded" is judged right to left, as
+ * upstream does, so a backslash that escapes a special character is kept
+ * and any other backslash is itself escaped.)
+ */
 static hr_str like_pattern(hr_sql_ctx *x, hr_str v)
 {
-	bool has_pct = false;
-	for (size_t i = 0; i < v.len; i++) {
-		if (v.ptr[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (v.ptr[i] == '%')
-			has_pct = true;
-	}
-	if (has_pct)
+	for (size_t i = 0; i < v.len; i++)
+		if (v.ptr[i] == '%' && (i == 0 || v.ptr[i - 1] != '\\'))
+			return v;
+	/* right to left into a scratch array, then reversed */
+	char *tmp = hr_arena_alloc(x->a, 2 * v.len + 2);
+	if (!tmp)
 		return v;
-	hr_buf b;
-	hr_buf_init(&b, 1u << 20);
-	hr_buf_append_char(&b, '%');
-	for (size_t i = 0; i < v.len; i++) {
-		char ch = v.ptr[i];
-		if (ch == '\\' && i + 1 < v.len) {
-			/* an escaped character stays escaped */
-			hr_buf_append_char(&b, '\\');
-			hr_buf_append_char(&b, v.ptr[++i]);
-			continue;
+	size_t n = 0;
+	bool match = false;
+	for (size_t k = v.len; k-- > 0;) {
+		char c = v.ptr[k];
+		if (match) {
+			if (c != '\\')
+				tmp[n++] = '\\';
+			match = false;
+		} else {
+			match = c == '\\' || c == '%' || c == '_';
 		}
-		if (ch == '\\' || ch == '%' || ch == '_')
-			hr_buf_append_char(&b, '\\');
-		hr_buf_append_char(&b, ch);
+		tmp[n++] = c;
+		if (k == 0 && match)
+			tmp[n++] = '\\';
 	}
-	hr_buf_append_char(&b, '%');
-	hr_str s = take(x, &b);
-	hr_buf_dispose(&b);
-	return s;
+	char *out = hr_arena_alloc(x->a, n + 3);
+	if (!out)
+		return v;
+	out[0] = '%';
+	for (size_t i = 0; i < n; i++)
+		out[1 + i] = tmp[n - 1 - i];
+	out[n + 1] = '%';
+	return hr_str_make(out, n + 2);
 }
 
 /* Appends the comparison of two resolved operands (§6.9). */
-static int compare(hr_sql_ctx *x, const op *l, const op *r, int base_op, hr_buf *out)
+static int compare(hr_sql_ctx *x, op *l, op *r, int base_op, hr_buf *out)
 {
 	hr_buf_append_char(out, '(');
 	switch (base_op) {
@@ -1227,17 +1273,17 @@ static int compare(hr_sql_ctx *x, const op *l, const op *r, int base_op, hr_buf 
 	case HR_F_NEQ: {
 		bool eq = base_op == HR_F_EQ;
 		if (l->nocoalesce || r->nocoalesce) {
-			hr_buf_append_str(out, empty_lit(l) && l->kind != O_NULL ? HR_STR("''") : l->sql);
+			hr_buf_append_str(out, empty_lit(l) && l->kind != O_NULL ? HR_STR("''") : op_sql(x, l));
 			hr_buf_append_cstr(out, eq ? " IS " : " IS NOT ");
-			hr_buf_append_str(out, empty_lit(r) && r->kind != O_NULL ? HR_STR("''") : r->sql);
+			hr_buf_append_str(out, empty_lit(r) && r->kind != O_NULL ? HR_STR("''") : op_sql(x, r));
 		} else if (empty_lit(l) && empty_lit(r)) {
 			hr_buf_append_cstr(out, eq ? "1=1" : "1=0");
 		} else if (nonempty_lit(l) || nonempty_lit(r)) {
-			hr_buf_append_str(out, empty_lit(l) ? HR_STR("''") : l->sql);
+			hr_buf_append_str(out, empty_lit(l) ? HR_STR("''") : op_sql(x, l));
 			hr_buf_append_cstr(out, eq ? " = " : " IS NOT ");
-			hr_buf_append_str(out, empty_lit(r) ? HR_STR("''") : r->sql);
+			hr_buf_append_str(out, empty_lit(r) ? HR_STR("''") : op_sql(x, r));
 		} else if (empty_lit(l) || empty_lit(r)) {
-			hr_str e = empty_lit(l) ? r->sql : l->sql;
+			hr_str e = empty_lit(l) ? op_sql(x, r) : op_sql(x, l);
 			if (eq)
 				hr_buf_printf(out, "%.*s = '' OR %.*s IS NULL", (int)e.len, e.ptr, (int)e.len,
 					      e.ptr);
@@ -1245,8 +1291,9 @@ static int compare(hr_sql_ctx *x, const op *l, const op *r, int base_op, hr_buf 
 				hr_buf_printf(out, "%.*s IS NOT '' AND %.*s IS NOT NULL", (int)e.len, e.ptr,
 					      (int)e.len, e.ptr);
 		} else {
-			hr_buf_printf(out, "COALESCE(%.*s, '') %s COALESCE(%.*s, '')", (int)l->sql.len,
-				      l->sql.ptr, eq ? "=" : "IS NOT", (int)r->sql.len, r->sql.ptr);
+			hr_str ls = op_sql(x, l), rs = op_sql(x, r);
+			hr_buf_printf(out, "COALESCE(%.*s, '') %s COALESCE(%.*s, '')", (int)ls.len, ls.ptr,
+				      eq ? "=" : "IS NOT", (int)rs.len, rs.ptr);
 		}
 		break;
 	}
@@ -1256,14 +1303,14 @@ static int compare(hr_sql_ctx *x, const op *l, const op *r, int base_op, hr_buf 
 	case HR_F_LTE: {
 		static const char *const ops[] = {[HR_F_GT] = " > ", [HR_F_GTE] = " >= ",
 						  [HR_F_LT] = " < ", [HR_F_LTE] = " <= "};
-		hr_buf_append_str(out, l->sql);
+		hr_buf_append_str(out, op_sql(x, l));
 		hr_buf_append_cstr(out, ops[base_op]);
-		hr_buf_append_str(out, r->sql);
+		hr_buf_append_str(out, op_sql(x, r));
 		break;
 	}
 	case HR_F_LIKE:
 	case HR_F_NLIKE: {
-		hr_buf_append_str(out, l->sql);
+		hr_buf_append_str(out, op_sql(x, l));
 		hr_buf_append_cstr(out, base_op == HR_F_LIKE ? " LIKE " : " NOT LIKE ");
 		if (r->kind == O_TEXT || r->kind == O_NUM || r->kind == O_BOOL) {
 			char num[64];
@@ -1283,7 +1330,8 @@ static int compare(hr_sql_ctx *x, const op *l, const op *r, int base_op, hr_buf 
 		} else if (r->kind == O_NULL) {
 			hr_buf_append_cstr(out, "NULL");
 		} else {
-			hr_buf_printf(out, "('%%' || %.*s || '%%')", (int)r->sql.len, r->sql.ptr);
+			hr_str rs = op_sql(x, r);
+			hr_buf_printf(out, "('%%' || %.*s || '%%')", (int)rs.len, rs.ptr);
 		}
 		hr_buf_append_cstr(out, " ESCAPE '\\'");
 		break;
@@ -1338,15 +1386,17 @@ static int item(hr_sql_ctx *x, scope *sc, const hr_collection *c, hr_str alias,
 		return rc;
 	if ((lm || rm) && !hr_f_op_is_any(it->op)) {
 		/* Match-all: no value (pair) may fail the comparison. */
+		/* Each side gets its own joins (its own rows), so that the
+		 * same path on both sides still ranges over every pair. */
 		hr_buf sub;
 		hr_buf_init(&sub, 1u << 20);
-		hr_sql_join *jt = NULL;
-		unsigned nj = 0, jcap = 0;
-		scope ss = {true, &sub, jt, &nj, &jcap, false, 'm'};
+		unsigned nl = 0, lcap = 0, nr = 0, rcap = 0;
+		scope sl = {true, &sub, NULL, &nl, &lcap, false, 'm'};
+		scope sr = {true, &sub, NULL, &nr, &rcap, false, 'n'};
 		op l2, r2;
-		rc = operand(x, &ss, c, alias, &it->left, &l2, 0);
+		rc = operand(x, &sl, c, alias, &it->left, &l2, 0);
 		if (rc == 0)
-			rc = operand(x, &ss, c, alias, &it->right, &r2, 0);
+			rc = operand(x, &sr, c, alias, &it->right, &r2, 0);
 		if (rc == 0) {
 			hr_buf_append_cstr(out, " AND NOT EXISTS (SELECT 1 FROM (SELECT 1) ");
 			hr_buf_append_str(out, new_alias(x, 'd'));
@@ -1381,7 +1431,7 @@ int hr_sql_where(hr_sql_ctx *x, const hr_collection *c, hr_str alias, const hr_f
 
 static int parse_rule(hr_sql_ctx *x, hr_str text, hr_f_list *ast)
 {
-	hr_filter_limits lim = {x->client ? 200 : 0, 32};
+	hr_filter_limits lim = {200, 32}; /* §6.11: per rule and per client filter */
 	hr_filter_error fe;
 	int rc = hr_filter_parse(x->a, text.ptr, text.len, &lim, ast, &fe);
 	if (rc)
@@ -1476,7 +1526,7 @@ int hr_sql_order(hr_sql_ctx *x, const hr_collection *c, hr_str alias, const hr_s
 				return rc;
 			if (o.kind != O_EXPR)
 				return fail(x, s->expr.pos, 400, "invalid sort field");
-			hr_buf_append_str(out, o.sql);
+			hr_buf_append_str(out, op_sql(x, &o));
 		}
 		hr_buf_append_cstr(out, s->desc ? " DESC" : " ASC");
 	}

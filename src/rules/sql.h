@@ -7,19 +7,15 @@
  * identifiers written are collection and field names from the schema
  * (validated names, always quoted) and aliases we generate.
  *
- * SHAPE. An operand that can only have one value for a record (a field, a
- * single relation path, a JSON path, a macro, a @request value) compiles to
- * a scalar SQL expression; a relation path through a single relation is a
- * correlated scalar subquery, so a missing target reads as NULL exactly as
- * the LEFT JOIN upstream does. An operand with several values (a multiple
- * relation, a back-relation, :each, @collection) compiles to a "source":
- * a FROM clause with its correlation to the outer row and a value
- * expression. A comparison that involves a source becomes EXISTS
- * subqueries: any-of (?=, ...) holds when some value satisfies it;
- * match-all (=, ...) when every value does; and an empty source behaves
- * like one NULL value (§6.9), so the comparison is then evaluated against
- * NULL. Both sides multi-valued means every pair. This keeps the outer
- * query free of joins (no DISTINCT, counts stay counts).
+ * SHAPE (upstream's model, DIALECT.md §6.9). Relation paths, back-relations
+ * and @collection become LEFT JOINs of the outer query, registered once per
+ * path so that conditions on the same path talk about the same joined row;
+ * joins that can multiply rows make the caller use SELECT DISTINCT and
+ * COUNT(DISTINCT id). Any-of operators (?=, ...) are then the plain
+ * comparison over the joined rows. A plain operator over a multi-valued
+ * operand (match-all) additionally requires NOT EXISTS a value (or pair of
+ * values) in an isolated correlated subquery that fails the comparison.
+ * An empty multi-valued operand reads as one NULL value, as with LEFT JOIN.
  *
  * Equality uses the empty-value table of §6.9 (NULL and '' are both
  * "empty"); LIKE wraps and escapes literals as §6.9 says.

@@ -698,3 +698,27 @@ export async function sqlite(dbPath, sql) {
 	assert.equal(r.code, 0, `sqlite3 ${sql}: ${r.stderr}`);
 	return r.stdout;
 }
+
+/**
+ * Runs await fn(item) for every item and collects the failures, so that
+ * one wrong case does not hide the others; then fails listing all of them.
+ * label(item) names a case in the report (default: its JSON, shortened).
+ */
+export async function each(items, fn, label = (x) => JSON.stringify(x)) {
+	const failures = [];
+	for (const it of items) {
+		try {
+			await fn(it);
+		} catch (e) {
+			let name;
+			try {
+				name = String(label(it));
+			} catch {
+				name = String(it);
+			}
+			if (name.length > 160) name = `${name.slice(0, 160)}...`;
+			failures.push(`${name}\n    ${String(e.message).split('\n').filter(Boolean).slice(0, 4).join('\n    ')}`);
+		}
+	}
+	if (failures.length) assert.fail(`${failures.length} of ${items.length} cases failed:\n  ${failures.join('\n  ')}`);
+}

@@ -97,6 +97,8 @@ static void on_before_poll(uv_prepare_t *p)
 {
 	hr_worker *w = p->data;
 	hr_log_flush(&w->log);
+	if (w->srv->api)
+		hr_api_worker_idle(w->srv->api, w->id);
 }
 
 /* ---- dispatch --------------------------------------------------------- */

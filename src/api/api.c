@@ -83,6 +83,7 @@ void hr_api_free(hr_api *api)
 	hr_store_close(api->store);
 	for (unsigned i = 0; i < api->nworkers; i++) {
 		hr_schema_free(api->w[i].schema);
+		hr_count_cache_dispose(&api->w[i].counts);
 		if (api->w[i].settings_gen)
 			hr_arena_dispose(&api->w[i].settings_arena);
 	}
@@ -102,8 +103,18 @@ int hr_api_worker_start(hr_api *api, unsigned idx, uv_loop_t *loop)
 	return 0;
 }
 
+void hr_api_worker_idle(hr_api *api, unsigned idx)
+{
+	api_worker *aw = &api->w[idx];
+	if (aw->snap_open) {
+		hr_db_snapshot_end(hr_store_reader(api->store, idx));
+		aw->snap_open = false;
+	}
+}
+
 void hr_api_worker_stop(hr_api *api, unsigned idx)
 {
+	hr_api_worker_idle(api, idx);
 	if (api->w[idx].attached)
 		hr_store_detach(api->store, idx);
 	api->w[idx].attached = false;
@@ -284,6 +295,18 @@ api_req *api_begin(hr_api *api, hearth_req *req)
 		r->rq.method = HR_STR("GET");
 	r->rq.context = HR_STR("default");
 	r->rq.now_ms = hr_time_now_ms();
+	/* read before any query, so a cached total is never newer than the data */
+	r->data_gen = hr_store_data_generation(api->store);
+	api_worker *aw = &api->w[r->w];
+	hr_db *rd = hr_store_reader(api->store, r->w);
+	if (aw->snap_open && aw->snap_gen != r->data_gen) {
+		hr_db_snapshot_end(rd); /* a write landed: see it */
+		aw->snap_open = false;
+	}
+	if (!aw->snap_open && hr_db_snapshot_begin(rd) == 0) {
+		aw->snap_open = true;
+		aw->snap_gen = r->data_gen;
+	}
 	resolve_auth(r);
 	r->expand = api_query(r, "expand");
 	hr_str fields = api_query(r, "fields");
@@ -308,6 +331,11 @@ void api_rctx(api_req *r, hr_db *db, hr_rctx *x)
 	x->rq = &r->rq;
 	x->expand = r->expand;
 	x->now_ms = r->rq.now_ms;
+	/* list totals may be cached on the worker's own reader only */
+	if (db == hr_store_reader(r->api->store, r->w)) {
+		x->counts = &r->api->w[r->w].counts;
+		x->data_gen = r->data_gen;
+	}
 }
 
 const hr_collection *api_collection(api_req *r)

@@ -33,6 +33,9 @@ int hr_api_register(hr_api *api, hearth_server *s);
 int hr_api_worker_start(hr_api *api, unsigned idx, uv_loop_t *loop);
 void hr_api_worker_stop(hr_api *api, unsigned idx);
 
+/* End of a loop iteration on worker idx: releases its read snapshot. */
+void hr_api_worker_idle(hr_api *api, unsigned idx);
+
 /* Adds the headers every API response carries (DIALECT.md §1.5) and CORS
  * headers when the request has an Origin. */
 void hr_api_common_headers(hearth_req *req);

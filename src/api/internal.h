@@ -39,6 +39,9 @@ typedef struct api_worker {
 	hr_arena settings_arena;
 	bool attached;
 	unsigned hashing;	/* password hashes in flight from this worker */
+	hr_count_cache counts;	/* list totals, this worker's */
+	bool snap_open;		/* the reader holds a read snapshot ... */
+	uint64_t snap_gen;	/* ... begun at this data generation */
 } api_worker;
 
 struct hr_api {
@@ -65,6 +68,7 @@ typedef struct api_req {
 	hr_str auth_coll_id;	/* copy in the request arena (rq.auth_coll belongs to a snapshot) */
 	const hr_fields *fields;
 	hr_str expand;
+	uint64_t data_gen;	/* hr_store_data_generation() at the start */
 } api_req;
 
 /*

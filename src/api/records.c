@@ -109,6 +109,7 @@ static void list(hearth_req *req, void *ud)
 	api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
 	hr_buf out;
 	hr_buf_init(&out, 0);
+	hr_buf_reserve(&out, 16384); /* one allocation for a typical page */
 	hr_rerr err;
 	hr_rerr_init(&err, r->a);
 	if (hr_records_list(&x, c, &p, &out, &err) != 0)

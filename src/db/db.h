@@ -141,6 +141,18 @@ int hr_db_savepoint(hr_db *db, const char *name, hr_db_error *err);
 int hr_db_release_savepoint(hr_db *db, const char *name, hr_db_error *err);
 int hr_db_rollback_to(hr_db *db, const char *name);
 
+/*
+ * Read snapshots. Between hr_db_snapshot_begin and hr_db_snapshot_end the
+ * connection's statements share one read transaction: SQLite then takes
+ * and drops its file locks once instead of per statement (three system
+ * calls each in WAL mode). Callers keep snapshots short - a worker holds
+ * one for at most one loop iteration, and starts a new one as soon as a
+ * write has been committed - so they never hold back checkpoints or hide
+ * a client's own writes.
+ */
+int hr_db_snapshot_begin(hr_db *db);
+void hr_db_snapshot_end(hr_db *db);
+
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
 int64_t hr_db_changes(hr_db *db);
 
@@ -222,5 +234,12 @@ int hr_store_kind(const hr_store *s);
  */
 uint64_t hr_store_generation(const hr_store *s);
 void hr_store_bump_generation(hr_store *s);
+
+/*
+ * A counter bumped after every committed write group, for caches of query
+ * results (list totals) that must be dropped whenever data may have
+ * changed. Any thread.
+ */
+uint64_t hr_store_data_generation(const hr_store *s);
 
 #endif

@@ -24,6 +24,7 @@
  * t.a, t.b" -> "a,b") so the API can put validation_not_unique on the
  * right keys.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,8 +145,24 @@ static int map_error(hr_db *db, int rc, hr_db_error *err)
 	return code;
 }
 
+/*
+ * Process-wide SQLite settings, applied once before the first connection:
+ * every connection here is used by one thread at a time, so the library's
+ * own mutexes can go (multi-thread mode), and memory statistics, which
+ * take a global mutex on every allocation, are off.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
 int hr_db_open(const hr_db_config *cfg, hr_db **out, hr_db_error *err)
 {
+	pthread_once(&sqlite_once, sqlite_setup);
 	if (cfg->kind != HR_DB_SQLITE || !cfg->path) {
 		if (err) {
 			err->code = HR_EINVAL;
@@ -516,6 +533,20 @@ int hr_db_rollback_to(hr_db *db, const char *name)
 	char sql[128];
 	snprintf(sql, sizeof sql, "ROLLBACK TO %s; RELEASE %s", name, name);
 	return hr_db_exec(db, sql, NULL);
+}
+
+int hr_db_snapshot_begin(hr_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		return 0;
+	return hr_db_exec(db, "BEGIN", NULL);
+}
+
+void hr_db_snapshot_end(hr_db *db)
+{
+	/* An interrupted statement may already have ended the transaction. */
+	if (!sqlite3_get_autocommit(db->h))
+		hr_db_exec(db, "COMMIT", NULL);
 }
 
 int64_t hr_db_changes(hr_db *db)

@@ -51,6 +51,7 @@ struct hr_store {
 	uv_cond_t sync_cv;
 	store_worker *w;
 	atomic_uint_fast64_t generation;
+	atomic_uint_fast64_t data_generation;
 };
 
 static void on_done_async(uv_async_t *a)
@@ -109,6 +110,9 @@ static void run_group(hr_store *s, hr_db_job *jobs)
 				if (j->rc >= 0)
 					j->rc = rc;
 		}
+		/* before any job is answered, so a client that saw its write
+		 * acknowledged can never read a total cached from before it */
+		atomic_fetch_add_explicit(&s->data_generation, 1, memory_order_release);
 	}
 	while (jobs) {
 		hr_db_job *next = jobs->next_;
@@ -175,6 +179,7 @@ int hr_store_open(const hr_store_config *cfg, hr_store **out, hr_db_error *err)
 	uv_cond_init(&s->cv);
 	uv_cond_init(&s->sync_cv);
 	atomic_init(&s->generation, 1);
+	atomic_init(&s->data_generation, 1);
 	rc = uv_thread_create(&s->thread, writer_main, s);
 	if (rc != 0) {
 		hr_db_close(s->wdb);
@@ -279,6 +284,7 @@ int hr_store_write_sync(hr_store *s, int (*fn)(hr_db *db, void *ud), void *ud)
 		uv_cond_wait(&s->sync_cv, &s->mu);
 	uv_mutex_unlock(&s->mu);
 	int rc = fn(s->wdb, ud);
+	atomic_fetch_add_explicit(&s->data_generation, 1, memory_order_release);
 	uv_mutex_lock(&s->mu);
 	s->sync_request = false;
 	uv_cond_broadcast(&s->cv);
@@ -294,6 +300,11 @@ int hr_store_kind(const hr_store *s)
 uint64_t hr_store_generation(const hr_store *s)
 {
 	return atomic_load_explicit(&s->generation, memory_order_acquire);
+}
+
+uint64_t hr_store_data_generation(const hr_store *s)
+{
+	return atomic_load_explicit(&s->data_generation, memory_order_acquire);
 }
 
 void hr_store_bump_generation(hr_store *s)

@@ -219,37 +219,68 @@ static void write_expand(hr_rctx *x, const hr_rec *r, hr_buf *out)
 	hr_buf_append_char(out, '}');
 }
 
+/* Every key a record of c can have, in byte order; computed once per
+ * collection per operation. Visibility is decided per record when writing. */
+typedef struct key_order {
+	const hr_collection *c;
+	keyref *keys;
+	unsigned n;
+	struct key_order *next;
+} key_order;
+
+static const key_order *keys_for(hr_rctx *x, const hr_collection *c)
+{
+	for (key_order *k = x->key_orders; k; k = k->next)
+		if (k->c == c)
+			return k;
+	key_order *k = hr_arena_alloc(x->a, sizeof *k);
+	keyref *keys = hr_arena_alloc(x->a, (c->nfields + 3) * sizeof *keys);
+	if (!k || !keys)
+		return NULL;
+	unsigned n = 0;
+	for (unsigned i = 0; i < c->nfields; i++)
+		keys[n++] = (keyref){c->fields[i].name, (int)i};
+	keys[n++] = (keyref){HR_STR("collectionId"), -1};
+	keys[n++] = (keyref){HR_STR("collectionName"), -2};
+	keys[n++] = (keyref){HR_STR("expand"), -3};
+	qsort(keys, n, sizeof *keys, cmp_key);
+	k->c = c;
+	k->keys = keys;
+	k->n = n;
+	k->next = x->key_orders;
+	x->key_orders = k;
+	return k;
+}
+
 static void write_rec(hr_rctx *x, const hr_rec *r, bool always_email, hr_buf *out)
 {
 	const hr_collection *c = r->c;
-	keyref *keys = hr_arena_alloc(x->a, (c->nfields + 3) * sizeof *keys);
-	if (!keys) {
+	const key_order *ko = keys_for(x, c);
+	if (!ko) {
 		out->err = HR_ENOMEM;
 		return;
 	}
-	unsigned n = 0;
 	bool auth = c->type == HR_COLL_AUTH;
-	for (unsigned i = 0; i < c->nfields; i++) {
-		const hr_field *f = &c->fields[i];
-		if (!field_visible(x, f))
-			continue;
-		if (auth && f->system && hr_str_eq_lit(f->name, "email") &&
-		    !email_visible(x, r, always_email))
-			continue;
-		keys[n++] = (keyref){f->name, (int)i};
-	}
-	keys[n++] = (keyref){HR_STR("collectionId"), -1};
-	keys[n++] = (keyref){HR_STR("collectionName"), -2};
-	if (r->has_expand)
-		keys[n++] = (keyref){HR_STR("expand"), -3};
-	qsort(keys, n, sizeof *keys, cmp_key);
+	bool first = true;
 	hr_buf_append_char(out, '{');
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
+	for (unsigned i = 0; i < ko->n; i++) {
+		const keyref *k = &ko->keys[i];
+		if (k->field >= 0) {
+			const hr_field *f = &c->fields[k->field];
+			if (!field_visible(x, f))
+				continue;
+			if (auth && f->system && hr_str_eq_lit(f->name, "email") &&
+			    !email_visible(x, r, always_email))
+				continue;
+		} else if (k->field == -3 && !r->has_expand) {
+			continue;
+		}
+		if (!first)
 			hr_buf_append_char(out, ',');
-		hr_json_write_string(out, keys[i].name);
+		first = false;
+		hr_json_write_string(out, k->name);
 		hr_buf_append_char(out, ':');
-		switch (keys[i].field) {
+		switch (k->field) {
 		case -1:
 			hr_json_write_string(out, c->id);
 			break;
@@ -260,7 +291,7 @@ static void write_rec(hr_rctx *x, const hr_rec *r, bool always_email, hr_buf *ou
 			write_expand(x, r, out);
 			break;
 		default:
-			hr_field_write(out, &c->fields[keys[i].field], &r->vals[keys[i].field]);
+			hr_field_write(out, &c->fields[k->field], &r->vals[k->field]);
 		}
 	}
 	hr_buf_append_char(out, '}');
@@ -600,6 +631,78 @@ static int expand(hr_rctx *x, hr_rec **recs, unsigned n)
 	return expand_level(x, recs, n, root);
 }
 
+/* ---- list totals cache ------------------------------------------------ */
+
+void hr_count_cache_dispose(hr_count_cache *cc)
+{
+	for (unsigned i = 0; i < HR_COUNT_CACHE; i++) {
+		free(cc->e[i].key);
+		cc->e[i].key = NULL;
+	}
+}
+
+/* key = SQL text, NUL, then each parameter's type and value */
+static hr_str count_key(hr_rctx *x, hr_str sql, const hr_sql_ctx *sx)
+{
+	hr_buf b;
+	hr_buf_init(&b, 16u << 20);
+	hr_buf_append_str(&b, sql);
+	for (unsigned i = 0; i < sx->nparams; i++) {
+		const hr_sql_param *p = &sx->params[i];
+		hr_buf_append_char(&b, '\0');
+		hr_buf_append_char(&b, (char)('0' + p->type));
+		if (p->type == HR_SQLP_TEXT)
+			hr_buf_append_str(&b, p->text);
+		else if (p->type == HR_SQLP_NUM)
+			hr_buf_append(&b, &p->num, sizeof p->num);
+		else if (p->type == HR_SQLP_INT)
+			hr_buf_append(&b, &p->i, sizeof p->i);
+	}
+	hr_str k = b.err ? HR_STR_NULL : hr_str_make(hr_arena_dup(x->a, b.ptr, b.len), b.len);
+	hr_buf_dispose(&b);
+	return k;
+}
+
+static uint64_t fnv64(hr_str s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < s.len; i++)
+		h = (h ^ (unsigned char)s.ptr[i]) * 1099511628211ull;
+	return h;
+}
+
+static bool count_get(hr_rctx *x, hr_str key, uint64_t h, int64_t *out)
+{
+	if (!x->counts || !key.ptr)
+		return false;
+	unsigned i = (unsigned)(h % HR_COUNT_CACHE);
+	hr_count_entry *e = &x->counts->e[i];
+	if (e->key && e->hash == h && e->gen == x->data_gen && e->keylen == key.len &&
+	    memcmp(e->key, key.ptr, key.len) == 0) {
+		*out = e->count;
+		return true;
+	}
+	return false;
+}
+
+static void count_put(hr_rctx *x, hr_str key, uint64_t h, int64_t n)
+{
+	if (!x->counts || !key.ptr || key.len > (64u << 10))
+		return;
+	unsigned i = (unsigned)(h % HR_COUNT_CACHE);
+	hr_count_entry *e = &x->counts->e[i];
+	char *k = malloc(key.len ? key.len : 1);
+	if (!k)
+		return;
+	memcpy(k, key.ptr, key.len);
+	free(e->key);
+	e->key = k;
+	e->keylen = key.len;
+	e->hash = h;
+	e->gen = x->data_gen;
+	e->count = n;
+}
+
 /* ---- list and view ---------------------------------------------------- */
 
 static bool forbidden_substring(hr_str s)
@@ -688,19 +791,26 @@ int hr_records_list(hr_rctx *x, const hr_collection *c, const hr_list_params *p,
 			goto out;
 		}
 		hr_db_error de;
-		hr_db_budget_start(x->db);
-		rc = hr_db_prepare(x->db, hr_str_make(sql.ptr, sql.len), &st, &de);
-		if (rc == 0) {
-			hr_sql_bind(&sx, st);
-			rc = hr_db_step(st, &de);
-			if (rc == HR_DB_ROW)
-				total = hr_db_column_int64(st, 0);
-			hr_db_release(st);
-		}
-		hr_db_budget_stop(x->db);
-		if (rc < 0) {
-			rc = db_fail(err, rc);
-			goto out;
+		hr_str key = count_key(x, hr_str_make(sql.ptr, sql.len), &sx);
+		uint64_t kh = fnv64(key);
+		if (!count_get(x, key, kh, &total)) {
+			hr_db_budget_start(x->db);
+			rc = hr_db_prepare(x->db, hr_str_make(sql.ptr, sql.len), &st, &de);
+			if (rc == 0) {
+				hr_sql_bind(&sx, st);
+				rc = hr_db_step(st, &de);
+				if (rc == HR_DB_ROW)
+					total = hr_db_column_int64(st, 0);
+				hr_db_release(st);
+			}
+			hr_db_budget_stop(x->db);
+			if (rc < 0) {
+				rc = db_fail(err, rc);
+				goto out;
+			}
+			/* @random-free counts only: a rule with @now-style macros is
+			 * still keyed by its bound values, so it cannot go stale */
+			count_put(x, key, kh, total);
 		}
 		hr_buf_reset(&sql);
 	}
@@ -719,6 +829,10 @@ int hr_records_list(hr_rctx *x, const hr_collection *c, const hr_list_params *p,
 		hr_buf_append_cstr(&sql, ", ");
 	}
 	hr_buf_append_cstr(&sql, c->type == HR_COLL_VIEW ? "r.\"id\"" : "r._rowid_");
+	/* the tie-breaker follows the last sort key's direction, so an index
+	 * on that key can still deliver the order without a sort */
+	if (order.len >= 5 && memcmp(order.ptr + order.len - 5, " DESC", 5) == 0)
+		hr_buf_append_cstr(&sql, " DESC");
 	hr_buf_printf(&sql, " LIMIT ?%u OFFSET ?%u", limit_idx, limit_idx + 1);
 	if (sql.err) {
 		rc = set_err(err, 400, "The query is too large.");

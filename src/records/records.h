@@ -36,6 +36,26 @@ typedef struct hr_rerr {
 	hr_verrs data;	     /* field details (may be empty) */
 } hr_rerr;
 
+/*
+ * A small per-thread cache of list totals (COUNT queries), keyed by the
+ * exact SQL and parameters and valid for one data generation
+ * (hr_store_data_generation): a repeated list request on unchanged data
+ * skips its count. Owned by one thread.
+ */
+#define HR_COUNT_CACHE 64
+typedef struct hr_count_entry {
+	uint64_t hash, gen;
+	char *key; /* malloc'd */
+	size_t keylen;
+	int64_t count;
+} hr_count_entry;
+
+typedef struct hr_count_cache {
+	hr_count_entry e[HR_COUNT_CACHE];
+} hr_count_cache;
+
+void hr_count_cache_dispose(hr_count_cache *cc);
+
 typedef struct hr_rctx {
 	hr_arena *a;
 	const hr_schema *schema;
@@ -44,6 +64,9 @@ typedef struct hr_rctx {
 	hr_str expand;	       /* the expand parameter (may be empty) */
 	hr_str password_hash;  /* for a submitted password, see above */
 	int64_t now_ms;
+	hr_count_cache *counts; /* may be NULL */
+	uint64_t data_gen;     /* generation the reads see (for counts) */
+	void *key_orders;      /* private: output key order per collection */
 } hr_rctx;
 
 typedef struct hr_list_params {

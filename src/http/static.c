@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -500,6 +501,115 @@ static void fill_validators(const struct stat *st, char *etag, size_t etag_cap, 
 	hr_http_date(st->st_mtim.tv_sec, lastmod);
 }
 
+/* ---- large files: never wait for the disk on the loop ------------------ */
+
+#define WARM_CHUNK (256u << 10)
+#define WARM_PROBES 8
+
+/*
+ * Is [off, off+len) of fd in the page cache? Reads one byte at a few
+ * offsets with RWF_NOWAIT, which fails with EAGAIN instead of waiting for
+ * the disk. A kernel or file system without RWF_NOWAIT answers EOPNOTSUPP
+ * and we treat the range as cached (sendfile then behaves as before).
+ */
+static bool range_cached(int fd, off_t off, off_t len)
+{
+	if (len <= 0)
+		return true;
+	for (int i = 0; i < WARM_PROBES; i++) {
+		off_t at = off + (off_t)((long double)len * i / WARM_PROBES);
+		char byte;
+		struct iovec iov = {&byte, 1};
+		ssize_t n = preadv2(fd, &iov, 1, at, RWF_NOWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		if (n < 0)
+			return true;
+	}
+	return true;
+}
+
+typedef struct warm_job {
+	hr_static_cache *c;
+	int fd;
+	off_t off, len;
+	meta m;
+	char etag[64], etag_other[64], lastmod[30], mime[64];
+} warm_job;
+
+/* Thread pool: read the range once so that sendfile finds it in memory. */
+static void warm_work(void *ud)
+{
+	warm_job *w = ud;
+	posix_fadvise(w->fd, w->off, w->len, POSIX_FADV_WILLNEED);
+	char *buf = malloc(WARM_CHUNK);
+	if (!buf)
+		return;
+	for (off_t at = w->off; at < w->off + w->len;) {
+		size_t want = (size_t)HR_MIN((off_t)WARM_CHUNK, w->off + w->len - at);
+		ssize_t n = pread(w->fd, buf, want, at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		at += n;
+	}
+	free(buf);
+}
+
+static void warm_done(hearth_req *req, void *ud)
+{
+	warm_job *w = ud;
+	respond(w->c, req, &w->m, NULL, w->fd);
+}
+
+static void copy_cstr(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+/*
+ * Sends a file too large for the memory cache. When the part to be sent is
+ * not in the page cache, it is first read on the thread pool (sendfile
+ * from a cold file would block the event loop on the disk); when it is,
+ * sendfile runs at once.
+ */
+static void serve_large(hr_static_cache *c, hearth_req *req, const meta *m, int fd)
+{
+	const hr_http_head *h = hr_http_req_head(req);
+	off_t from = 0, len = 0;
+	bool no_body = h->method_id == HR_METHOD_HEAD;
+	int st = no_body ? 0 : preconditions(req, m, &from, &len);
+	if (no_body || st == 304 || st == 416 || range_cached(fd, from, len)) {
+		respond(c, req, m, NULL, fd);
+		return;
+	}
+	warm_job *w = hearth_req_alloc(req, sizeof *w);
+	if (!w) {
+		respond(c, req, m, NULL, fd);
+		return;
+	}
+	w->c = c;
+	w->fd = fd;
+	w->off = from;
+	w->len = len;
+	w->m = *m;
+	copy_cstr(w->etag, sizeof w->etag, m->etag);
+	copy_cstr(w->etag_other, sizeof w->etag_other, m->etag_other);
+	copy_cstr(w->lastmod, sizeof w->lastmod, m->lastmod);
+	copy_cstr(w->mime, sizeof w->mime, m->mime);
+	w->m.etag = w->etag;
+	w->m.etag_other = m->etag_other ? w->etag_other : NULL;
+	w->m.lastmod = w->lastmod;
+	w->m.mime = w->mime;
+	if (hearth_req_offload(req, warm_work, warm_done, w) != 0)
+		respond(c, req, m, NULL, fd);
+}
+
 /* ---- the cache -------------------------------------------------------- */
 
 static uint32_t hash_key(const char *k, size_t n)
@@ -842,5 +952,5 @@ void hr_static_serve(hr_static_cache *c, hearth_req *req)
 			}
 		}
 	}
-	respond(c, req, &m, NULL, fd);
+	serve_large(c, req, &m, fd);
 }

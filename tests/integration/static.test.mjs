@@ -443,6 +443,28 @@ describe('static files', { concurrency: 4 }, () => {
 		});
 	});
 
+	test('a large file evicted from the page cache is read on the thread pool and served intact', async () => {
+		// dd with iflag=nocache asks the kernel to drop the file's cached pages
+		// (POSIX_FADV_DONTNEED); hearth then finds the range cold (RWF_NOWAIT)
+		// and warms it off the event loop before sendfile.
+		const { spawnSync } = await import('node:child_process');
+		await serve(async (srv) => {
+			for (let round = 0; round < 3; round++) {
+				spawnSync('dd', [`if=${path.join(PUBLIC, 'big.bin')}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+				const [big, health] = await Promise.all([
+					fetch(`${srv.url}/big.bin`).then(async (f) => ({ status: f.status, body: Buffer.from(await f.arrayBuffer()) })),
+					fetch(`${srv.url}/file.txt`).then((f) => f.text()),
+				]);
+				assert.equal(big.status, 200);
+				assert.ok(big.body.equals(BIG), `round ${round}: body differs`);
+				assert.equal(health, FILE_TXT);
+				const part = await rawGet(srv.port, '/big.bin', { Range: 'bytes=2000000-2000009' });
+				assert.equal(part.status, 206);
+				assert.ok(part.body.equals(BIG.subarray(2000000, 2000010)));
+			}
+		});
+	});
+
 	test('downloads of a large file aborted midway leak no file descriptors', async () => {
 		await serve(async (srv) => {
 			await rawGet(srv.port, '/big.bin');

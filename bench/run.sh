@@ -144,8 +144,9 @@ done
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
 [ "$CONNECTIONS" -ge 1 ] || die "BENCH_CONNECTIONS must be at least 1"
 [ "$RECORDS" -ge 20 ] || die "BENCH_RECORDS must be at least 20"
-[ "$PB_LIST_CONNECTIONS" -ge 2 ] && [ "$PB_CREATE_CONNECTIONS" -ge 2 ] ||
+if [ "$PB_LIST_CONNECTIONS" -lt 2 ] || [ "$PB_CREATE_CONNECTIONS" -lt 2 ]; then
 	die "BENCH_PB_*_CONNECTIONS must be at least 2 (wrk runs two threads)"
+fi
 for s in $SERVERS; do
 	case " $ALL_SERVERS " in *" $s "*) ;; *) die "unknown server '$s' (known: $ALL_SERVERS)" ;; esac
 done
@@ -379,7 +380,7 @@ EOF
 # Returns 1 when it does not build: never measure a stale binary left by
 # an earlier build.
 build_hearth() {
-	bh_var=built_$(printf '%s' "$1" | tr -c 'a-z' '_')
+	bh_var=built_$(printf '%s' "$1" | tr -c '[:lower:]' '_')
 	eval "bh=\${$bh_var:-}"
 	if [ -z "$bh" ]; then
 		if make -C "$root" "$1" >>"$logs/hearth-build.log" 2>&1; then bh=ok; else bh=failed; fi

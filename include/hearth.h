@@ -75,6 +75,20 @@ typedef struct hearth_config {
 	unsigned gzip_min_bytes;   /* smaller bodies are sent as they are (default 1024) */
 	unsigned static_max_age;   /* Cache-Control max-age for static files, s (default 0:
 				      "no-cache", i.e. always revalidate) */
+
+	/*
+	 * Optional per-worker hooks, for resources a program keeps per event
+	 * loop (a database connection, a cache). worker_start runs on the
+	 * worker's thread before it serves, with its libuv loop (uv_loop_t *);
+	 * returning non-zero stops the server from starting. worker_idle runs
+	 * once per loop iteration, after the iteration's requests were handled
+	 * (release per-iteration state there). worker_stop runs on the worker's
+	 * thread after its last request. All receive worker_ud.
+	 */
+	int (*worker_start)(unsigned worker, void *loop, void *ud);
+	void (*worker_idle)(unsigned worker, void *ud);
+	void (*worker_stop)(unsigned worker, void *ud);
+	void *worker_ud;
 } hearth_config;
 
 /* Fills cfg with the defaults documented above. */

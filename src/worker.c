@@ -99,6 +99,8 @@ static void on_before_poll(uv_prepare_t *p)
 	hr_log_flush(&w->log);
 	if (w->srv->api)
 		hr_api_worker_idle(w->srv->api, w->id);
+	if (w->srv->cfg.worker_idle)
+		w->srv->cfg.worker_idle(w->id, w->srv->cfg.worker_ud);
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -178,6 +180,8 @@ static void on_drained(hr_http_loop *hl)
 	uv_close((uv_handle_t *)&w->before_poll, close_cb_noop);
 	if (w->srv->api)
 		hr_api_worker_stop(w->srv->api, w->id);
+	if (w->srv->cfg.worker_stop)
+		w->srv->cfg.worker_stop(w->id, w->srv->cfg.worker_ud);
 	hr_http_loop_close(&w->http);
 }
 
@@ -206,6 +210,13 @@ static void on_wake(uv_async_t *a)
 static void worker_main(void *arg)
 {
 	hr_worker *w = arg;
+	const hearth_config *cfg = &w->srv->cfg;
+	if (cfg->worker_start && cfg->worker_start(w->id, &w->loop, cfg->worker_ud) != 0) {
+		/* refuse to serve: leave at once, as a stop would */
+		hr_log_error(&w->log, HR_LOG_ERROR, "worker", "worker %u: start hook failed", w->id);
+		atomic_store(&w->srv->stopping, 1);
+		on_wake(&w->wake);
+	}
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	hr_http_loop_dispose(&w->http);
 	hr_log_flush(&w->log);

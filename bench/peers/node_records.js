@@ -23,7 +23,8 @@
 // language is the subset the benchmark uses, parsed into parameterised SQL
 // with the same meaning as hearth's (§6.9): comparisons of a field with a
 // literal (=, !=, >, >=, <, <=), joined with && and ||, in parentheses.
-// Sorting is by fields, with rowid as the final tie-break as in hearth.
+// Sorting is by fields, with rowid as the final tie-break as in hearth (in
+// the direction of the last sort key).
 // Create validates text, number, select and autodate fields as §4.2 says
 // and answers 400 with the dialect's error shape. Statements are prepared
 // once and cached by SQL text.
@@ -210,15 +211,20 @@ function compileFilter(src) {
   return { sql, params };
 }
 
+// Returns the ORDER BY terms, ending (as hearth's src/records/records.c
+// does) with the rowid tie-break in the direction of the last sort key, so
+// an index on that key still yields the order.
 function compileSort(src) {
   const parts = [];
+  let dir = 'ASC';
   for (let item of src.split(',')) {
     item = item.trim();
-    let dir = 'ASC';
+    dir = 'ASC';
     if (item[0] === '-') { dir = 'DESC'; item = item.slice(1); } else if (item[0] === '+') item = item.slice(1);
     if (!byName.has(item)) throw new FilterError('invalid sort field');
     parts.push(`"${item}" ${dir}`);
   }
+  parts.push(`_rowid_ ${dir}`);
   return parts.join(', ');
 }
 
@@ -341,21 +347,21 @@ app.get('/api/collections/:collection/records', (request, reply) => {
   }
   let where = '1=1';
   let params = [];
-  let order = '';
+  let order = '_rowid_';
   try {
     if (q.filter) {
       const f = compileFilter(q.filter);
       where = `1=1 AND ${f.sql}`;
       params = f.params;
     }
-    if (q.sort) order = compileSort(q.sort) + ', ';
+    if (q.sort) order = compileSort(q.sort);
   } catch (e) {
     if (e instanceof FilterError) return sendError(reply, 400, `Invalid filter: ${e.message}.`);
     throw e;
   }
   let total = -1;
   if (!skipTotal) total = stmt(`SELECT COUNT(*) AS n FROM "${COLLECTION}" WHERE ${where}`).get(params).n;
-  const rows = stmt(`SELECT ${colList} FROM "${COLLECTION}" WHERE ${where} ORDER BY ${order}_rowid_ LIMIT ? OFFSET ?`)
+  const rows = stmt(`SELECT ${colList} FROM "${COLLECTION}" WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
     .all(...params, perPage, (page - 1) * perPage);
   reply.send({
     items: rows.map(toRecord),

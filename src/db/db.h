@@ -153,6 +153,17 @@ int hr_db_rollback_to(hr_db *db, const char *name);
 int hr_db_snapshot_begin(hr_db *db);
 void hr_db_snapshot_end(hr_db *db);
 
+/*
+ * Write-ahead-log maintenance (SQLite). hr_db_wal_hook calls fn(ud, pages)
+ * after every commit on this connection with the log's size in pages, and
+ * turns SQLite's automatic checkpoints off for it; hr_db_checkpoint copies
+ * what it can of the log back into the database without waiting for (or
+ * blocking) readers and writers. The store runs checkpoints on a thread of
+ * their own, so a commit never pays for one.
+ */
+void hr_db_wal_hook(hr_db *db, void (*fn)(void *ud, int pages), void *ud);
+int hr_db_checkpoint(hr_db *db);
+
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
 int64_t hr_db_changes(hr_db *db);
 

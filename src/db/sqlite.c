@@ -59,6 +59,8 @@ struct entry {
 
 struct hr_db {
 	sqlite3 *h;
+	void (*wal_fn)(void *ud, int pages);
+	void *wal_ud;
 	entry *buckets[BUCKETS];
 	hr_list lru; /* least recently used first */
 	size_t nentries, max_entries;
@@ -192,6 +194,7 @@ int hr_db_open(const hr_db_config *cfg, hr_db **out, hr_db_error *err)
 		 "PRAGMA foreign_keys=ON;"
 		 "PRAGMA temp_store=MEMORY;"
 		 "PRAGMA cache_size=-8000;"
+		 "PRAGMA journal_size_limit=67108864;"
 		 "PRAGMA query_only=%d;",
 		 cfg->query_only ? 1 : 0);
 	rc = hr_db_exec(db, pragmas, err);
@@ -533,6 +536,29 @@ int hr_db_rollback_to(hr_db *db, const char *name)
 	char sql[128];
 	snprintf(sql, sizeof sql, "ROLLBACK TO %s; RELEASE %s", name, name);
 	return hr_db_exec(db, sql, NULL);
+}
+
+static int on_wal(void *ud, sqlite3 *h, const char *name, int pages)
+{
+	(void)h;
+	(void)name;
+	hr_db *db = ud;
+	db->wal_fn(db->wal_ud, pages);
+	return SQLITE_OK;
+}
+
+void hr_db_wal_hook(hr_db *db, void (*fn)(void *ud, int pages), void *ud)
+{
+	db->wal_fn = fn;
+	db->wal_ud = ud;
+	sqlite3_wal_hook(db->h, on_wal, db); /* replaces the auto-checkpoint hook */
+}
+
+int hr_db_checkpoint(hr_db *db)
+{
+	int log = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : map_error(db, rc, NULL);
 }
 
 int hr_db_snapshot_begin(hr_db *db)

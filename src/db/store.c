@@ -17,6 +17,12 @@
  * its changes vanish, the group's others stand. A failed COMMIT rolls the
  * whole group back and reports the commit's error to every job of it.
  *
+ * CHECKPOINTS. The writer's connection does not checkpoint by itself: a
+ * checkpoint copies log pages into the database and syncs it, which would
+ * stall every queued write. Instead the commit hook reports the log's size,
+ * and past CHECKPOINT_PAGES the checkpointer thread, with a connection of
+ * its own, runs a passive checkpoint that waits for no reader or writer.
+ *
  * Caveats: a slow job delays the jobs queued behind it (there is one
  * writer); jobs must therefore not wait on anything but the database.
  */
@@ -50,9 +56,60 @@ struct hr_store {
 	bool sync_request, sync_parked;
 	uv_cond_t sync_cv;
 	store_worker *w;
+	/* checkpointer */
+	hr_db *cdb;
+	uv_thread_t cthread;
+	uv_mutex_t cmu;
+	uv_cond_t ccv;
+	bool cwant, cstop, crunning;
 	atomic_uint_fast64_t generation;
 	atomic_uint_fast64_t data_generation;
 };
+
+#define CHECKPOINT_PAGES 1000 /* about 4 MiB of log */
+
+/*
+ * Writer thread, after each commit: wake the checkpointer when the log grew.
+ * Under a steady stream of writes the checkpointer's copy never quite
+ * catches up with the end of the log, and SQLite restarts the log only
+ * when a write begins with every page copied; so when the log keeps
+ * growing, the writer finishes the (by then short) copy itself, which lets
+ * its next transaction start the log over.
+ */
+static void on_wal_size(void *ud, int pages)
+{
+	hr_store *s = ud;
+	if (pages < CHECKPOINT_PAGES || !s->crunning)
+		return;
+	if (pages >= 4 * CHECKPOINT_PAGES) {
+		hr_db_checkpoint(s->wdb);
+		return;
+	}
+	uv_mutex_lock(&s->cmu);
+	if (!s->cwant) {
+		s->cwant = true;
+		uv_cond_signal(&s->ccv);
+	}
+	uv_mutex_unlock(&s->cmu);
+}
+
+static void checkpointer_main(void *arg)
+{
+	hr_store *s = arg;
+	uv_mutex_lock(&s->cmu);
+	for (;;) {
+		while (!s->cwant && !s->cstop)
+			uv_cond_wait(&s->ccv, &s->cmu);
+		if (s->cstop)
+			break;
+		s->cwant = false;
+		uv_mutex_unlock(&s->cmu);
+		hr_db_checkpoint(s->cdb);
+		uv_mutex_lock(&s->cmu);
+	}
+	uv_mutex_unlock(&s->cmu);
+	hr_db_checkpoint(s->cdb); /* leave the log short on a clean stop */
+}
 
 static void on_done_async(uv_async_t *a)
 {
@@ -180,8 +237,29 @@ int hr_store_open(const hr_store_config *cfg, hr_store **out, hr_db_error *err)
 	uv_cond_init(&s->sync_cv);
 	atomic_init(&s->generation, 1);
 	atomic_init(&s->data_generation, 1);
+	uv_mutex_init(&s->cmu);
+	uv_cond_init(&s->ccv);
+	hr_db_config cc = s->cfg.db;
+	cc.query_only = false;
+	cc.query_budget_ms = 0;
+	if (hr_db_open(&cc, &s->cdb, NULL) == 0 &&
+	    uv_thread_create(&s->cthread, checkpointer_main, s) == 0) {
+		s->crunning = true;
+		hr_db_wal_hook(s->wdb, on_wal_size, s);
+	} else if (s->cdb) {
+		hr_db_close(s->cdb); /* keep SQLite's own checkpoints */
+		s->cdb = NULL;
+	}
 	rc = uv_thread_create(&s->thread, writer_main, s);
 	if (rc != 0) {
+		if (s->crunning) {
+			uv_mutex_lock(&s->cmu);
+			s->cstop = true;
+			uv_cond_signal(&s->ccv);
+			uv_mutex_unlock(&s->cmu);
+			uv_thread_join(&s->cthread);
+		}
+		hr_db_close(s->cdb);
 		hr_db_close(s->wdb);
 		free(s->w);
 		free(s->path);
@@ -204,6 +282,16 @@ void hr_store_close(hr_store *s)
 		uv_mutex_unlock(&s->mu);
 		uv_thread_join(&s->thread);
 	}
+	if (s->crunning) {
+		uv_mutex_lock(&s->cmu);
+		s->cstop = true;
+		uv_cond_signal(&s->ccv);
+		uv_mutex_unlock(&s->cmu);
+		uv_thread_join(&s->cthread);
+	}
+	hr_db_close(s->cdb);
+	uv_cond_destroy(&s->ccv);
+	uv_mutex_destroy(&s->cmu);
 	for (unsigned i = 0; i < s->cfg.workers; i++) {
 		if (s->w[i].reader)
 			hr_db_close(s->w[i].reader);

@@ -45,6 +45,8 @@ typedef struct op {
 	bool nocoalesce; /* JSON path, geoDistance, :changed: compare with IS */
 	bool multi;	/* goes through a multi-valued join */
 	hr_str extra;	/* a condition to AND with the comparison (email visibility) */
+	int ftype;	/* O_EXPR over a field: its type (enum hr_field_type), else 0 */
+	bool as_int;	/* O_NUM: bind as an integer (see int_if_numeric) */
 } op;
 
 typedef struct scope {
@@ -236,6 +238,8 @@ static hr_str op_sql(hr_sql_ctx *x, op *o)
 	hr_buf_init(&b, 64);
 	if (o->kind == O_TEXT)
 		hr_sql_param_text(x, &b, o->text);
+	else if (o->kind == O_NUM && o->as_int)
+		hr_sql_param_int(x, &b, (int64_t)o->num);
 	else if (o->kind == O_NUM)
 		hr_sql_param_num(x, &b, o->num);
 	else
@@ -685,6 +689,7 @@ static int resolve_fields(hr_sql_ctx *x, scope *sc, walk *w, const hr_str *segs,
 			} else {
 				col_ref(&b, w->alias, f->name);
 				*o = expr(take(x, &b));
+				o->ftype = f->type;
 			}
 			hr_buf_dispose(&b);
 			o->multi = sc->multi;
@@ -1264,9 +1269,27 @@ static hr_str like_pattern(hr_sql_ctx *x, hr_str v)
 	return hr_str_make(out, n + 2);
 }
 
+/*
+ * A number literal compared with a number (or bool) column is bound as an
+ * integer when it is integral: SQLite compares integers faster, and the
+ * result is the same. Against any other operand it stays a float, as
+ * upstream binds it, because a text column turns a float into "123.0"
+ * (DIALECT.md §21) and that difference is observable.
+ */
+static void int_if_numeric(op *lit, const op *other)
+{
+	if (lit->kind != O_NUM || (other->ftype != HR_FT_NUMBER && other->ftype != HR_FT_BOOL))
+		return;
+	double v = lit->num;
+	if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(int64_t)v)
+		lit->as_int = true;
+}
+
 /* Appends the comparison of two resolved operands (§6.9). */
 static int compare(hr_sql_ctx *x, op *l, op *r, int base_op, hr_buf *out)
 {
+	int_if_numeric(l, r);
+	int_if_numeric(r, l);
 	hr_buf_append_char(out, '(');
 	switch (base_op) {
 	case HR_F_EQ:

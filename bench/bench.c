@@ -310,8 +310,20 @@ int main(int argc, char **argv)
 		cfg.data_dir = o.data_dir;
 	cfg.quiet = !o.access_log;
 
+	if (o.te_db != NULL) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned n = cfg.workers != 0 ? cfg.workers : ncpu > 0 ? (unsigned)ncpu : 1;
+		const char *why = "";
+
+		if ((rc = te_open(o.te_db, n, &cfg, &te, &why)) != 0) {
+			fprintf(stderr, "hearth-bench: --te-db %s: %s (%s)\n", o.te_db, why,
+				hearth_strerror(rc));
+			return 1;
+		}
+	}
 	if ((rc = hearth_server_new(&cfg, &s)) != 0) {
 		fprintf(stderr, "hearth-bench: %s\n", hearth_strerror(rc));
+		te_free(te);
 		return 1;
 	}
 	if ((rc = hearth_route(s, "GET", "/plaintext", plaintext_handler, NULL)) != 0 ||
@@ -319,16 +331,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hearth-bench: route: %s\n", hearth_strerror(rc));
 		goto fail;
 	}
-	if (o.te_db != NULL) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		unsigned n = cfg.workers != 0 ? cfg.workers : ncpu > 0 ? (unsigned)ncpu : 1;
-		const char *why = "";
-
-		if ((rc = te_register(s, o.te_db, n, &te, &why)) != 0) {
-			fprintf(stderr, "hearth-bench: --te-db %s: %s (%s)\n", o.te_db, why,
-				hearth_strerror(rc));
-			goto fail;
-		}
+	if (te != NULL && (rc = te_register(s, te)) != 0) {
+		fprintf(stderr, "hearth-bench: route: %s\n", hearth_strerror(rc));
+		goto fail;
 	}
 	if ((rc = hearth_server_start(s)) != 0) {
 		fprintf(stderr, "hearth-bench: start: %s\n", hearth_strerror(rc));

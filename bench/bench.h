@@ -15,18 +15,21 @@
 typedef struct te_state te_state;
 
 /*
- * Adds GET /db, /queries and /updates (TechEmpower tests 2, 3 and 5) over
- * the SQLite file `path`, which must hold table world(id INTEGER PRIMARY
- * KEY, randomNumber INTEGER) (`hearth-bench seed` writes one). `workers`
- * is the number of worker threads the server will run: each worker opens
- * its own connection on its first request. Before hearth_server_start();
- * main thread. Returns 0 and *out, or a negative code (the file cannot be
- * opened or has no world table, or a route failed; *why says which).
+ * Opens the SQLite file `path` as a store for TechEmpower tests 2, 3 and 5.
+ * It must hold table world(id INTEGER PRIMARY KEY, randomNumber INTEGER)
+ * (`hearth-bench seed` writes one). `workers` is the number of worker
+ * threads the server will run; te_open sets cfg's worker hooks, which
+ * attach each worker's read connection on its own thread. Call before
+ * hearth_server_new(); main thread. Returns 0 and *out, or a negative code
+ * (*why says what failed).
  */
-int te_register(hearth_server *s, const char *path, unsigned workers, te_state **out,
-		const char **why);
+int te_open(const char *path, unsigned workers, hearth_config *cfg, te_state **out,
+	    const char **why);
 
-/* Closes the connections. After hearth_server_wait(); NULL is ignored. */
+/* Adds GET /db, /queries and /updates. Before hearth_server_start(). */
+int te_register(hearth_server *s, te_state *t);
+
+/* Closes the store. After hearth_server_wait(); NULL is ignored. */
 void te_free(te_state *t);
 
 /*

@@ -124,6 +124,16 @@ bool hr_db_column_origin(hr_db_stmt *st, int col, hr_str *table, hr_str *column)
 /* Resets the statement and returns it to the cache. NULL is ignored. */
 void hr_db_release(hr_db_stmt *st);
 
+/*
+ * Whether the statement's plan sorts rows for its ORDER BY (rather than
+ * reading them in the order of an index, which is deterministic even
+ * among equal sort keys since every index ends with the row's key).
+ * Lists add a tie-breaker only then: a tie-breaker an index cannot serve
+ * turns an index walk that stops after LIMIT rows into a sort. Computed
+ * once per cached statement; true when unknown.
+ */
+bool hr_db_sorts(hr_db_stmt *st);
+
 /* Runs one or more statements without results (DDL, PRAGMA). Only for
  * SQL we wrote ourselves. */
 int hr_db_exec(hr_db *db, const char *sql, hr_db_error *err);

@@ -55,6 +55,7 @@ struct entry {
 	size_t len;
 	hr_db_stmt *inst;
 	unsigned busy; /* instances handed out */
+	int sorts;     /* hr_db_sorts: -1 not yet known, else 0/1 */
 };
 
 struct hr_db {
@@ -319,6 +320,7 @@ int hr_db_prepare(hr_db *db, hr_str sql, hr_db_stmt **out, hr_db_error *err)
 		memcpy(e->sql, sql.ptr, sql.len);
 		e->sql[sql.len] = '\0';
 		e->len = sql.len;
+		e->sorts = -1;
 		e->hnext = db->buckets[h % BUCKETS];
 		db->buckets[h % BUCKETS] = e;
 		hr_list_push_back(&db->lru, &e->lru);
@@ -335,6 +337,40 @@ int hr_db_prepare(hr_db *db, hr_str sql, hr_db_stmt **out, hr_db_error *err)
 	e->busy++;
 	*out = st;
 	return 0;
+}
+
+/* Reads the plan: SQLite says "USE TEMP B-TREE FOR [RIGHT PART OF |
+ * LAST TERM OF ]ORDER BY" when it sorts for the ORDER BY. */
+static int plan_sorts(hr_db *db, const entry *e)
+{
+	static const char prefix[] = "EXPLAIN QUERY PLAN ";
+	size_t n = sizeof prefix - 1 + e->len;
+	char *q = hr_xmalloc(n + 1);
+	memcpy(q, prefix, sizeof prefix - 1);
+	memcpy(q + sizeof prefix - 1, e->sql, e->len + 1);
+	sqlite3_stmt *s = NULL;
+	int sorts = 1;
+	if (sqlite3_prepare_v2(db->h, q, (int)n, &s, NULL) == SQLITE_OK) {
+		sorts = 0;
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *d = (const char *)sqlite3_column_text(s, 3);
+			if (d && strstr(d, "TEMP B-TREE") && strstr(d, "ORDER BY"))
+				sorts = 1;
+		}
+		if (rc != SQLITE_DONE)
+			sorts = 1;
+	}
+	sqlite3_finalize(s);
+	free(q);
+	return sorts;
+}
+
+bool hr_db_sorts(hr_db_stmt *st)
+{
+	if (st->e->sorts < 0)
+		st->e->sorts = plan_sorts(st->db, st->e);
+	return st->e->sorts != 0;
 }
 
 void hr_db_release(hr_db_stmt *st)

@@ -9,8 +9,10 @@
  *
  * QUERIES name their columns in field order ("SELECT r."id", r."title" ...")
  * so a record reads the same whatever order ALTER TABLE left the table in.
- * Lists append the rowid as a tie-breaker to any sort, so paging is stable
- * (getFullList pages until a short page).
+ * Paging is stable (getFullList pages until a short page): a sort that an
+ * index delivers returns equal keys in index order, which every index
+ * ends with the rowid; a sort SQLite performs gets the rowid appended as a
+ * tie-breaker (hr_db_sorts decides, once per statement).
  *
  * EXPAND resolves the normalised paths as a tree: each distinct segment is
  * fetched once for all parents with one query (WHERE id IN json_each(?)),
@@ -824,26 +826,44 @@ int hr_records_list(hr_rctx *x, const hr_collection *c, const hr_list_params *p,
 	hr_buf_append_cstr(&sql, " WHERE ");
 	hr_buf_append_str(&sql, hr_str_make(where.ptr, where.len));
 	hr_buf_append_cstr(&sql, " ORDER BY ");
+	size_t head = sql.len;
+	bool tie = true;
 	if (order.len) {
+		/* Without a tie-breaker first: when an index delivers the order,
+		 * equal keys come in index order, which is stable from page to
+		 * page, and the walk stops after LIMIT rows. */
 		hr_buf_append_str(&sql, hr_str_make(order.ptr, order.len));
-		hr_buf_append_cstr(&sql, ", ");
+		hr_buf_printf(&sql, " LIMIT ?%u OFFSET ?%u", limit_idx, limit_idx + 1);
+		if (!sql.err && hr_db_prepare(x->db, hr_str_make(sql.ptr, sql.len), &st, NULL) == 0) {
+			tie = hr_db_sorts(st);
+			if (tie) {
+				hr_db_release(st);
+				st = NULL;
+			}
+		}
+		if (tie) {
+			sql.len = head;
+			hr_buf_append_str(&sql, hr_str_make(order.ptr, order.len));
+			hr_buf_append_cstr(&sql, ", ");
+		}
 	}
-	hr_buf_append_cstr(&sql, c->type == HR_COLL_VIEW ? "r.\"id\"" : "r._rowid_");
-	/* the tie-breaker follows the last sort key's direction, so an index
-	 * on that key can still deliver the order without a sort */
-	if (order.len >= 5 && memcmp(order.ptr + order.len - 5, " DESC", 5) == 0)
-		hr_buf_append_cstr(&sql, " DESC");
-	hr_buf_printf(&sql, " LIMIT ?%u OFFSET ?%u", limit_idx, limit_idx + 1);
-	if (sql.err) {
-		rc = set_err(err, 400, "The query is too large.");
-		goto out;
+	if (tie) {
+		hr_buf_append_cstr(&sql, c->type == HR_COLL_VIEW ? "r.\"id\"" : "r._rowid_");
+		/* the tie-breaker follows the last sort key's direction */
+		if (order.len >= 5 && memcmp(order.ptr + order.len - 5, " DESC", 5) == 0)
+			hr_buf_append_cstr(&sql, " DESC");
+		hr_buf_printf(&sql, " LIMIT ?%u OFFSET ?%u", limit_idx, limit_idx + 1);
+		if (sql.err) {
+			rc = set_err(err, 400, "The query is too large.");
+			goto out;
+		}
+		rc = hr_db_prepare(x->db, hr_str_make(sql.ptr, sql.len), &st, NULL);
+		if (rc) {
+			rc = db_fail(err, rc);
+			goto out;
+		}
 	}
 	hr_db_error de;
-	rc = hr_db_prepare(x->db, hr_str_make(sql.ptr, sql.len), &st, &de);
-	if (rc) {
-		rc = db_fail(err, rc);
-		goto out;
-	}
 	hr_sql_bind(&sx, st);
 	hr_db_bind_int64(st, (int)limit_idx, per);
 	hr_db_bind_int64(st, (int)limit_idx + 1, (page - 1) * per);

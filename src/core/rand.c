@@ -1,10 +1,11 @@
 /*
  * core/rand.c - see rand.h.
  *
- * libsodium's randombytes_buf() makes one getrandom(2) system call per
- * call, which costs more than the rest of creating a record id. Strings
- * are therefore drawn from a per-thread pool of kernel random bytes,
- * refilled 1 KiB at a time (one system call per about sixty ids); every
+ * A getrandom(2) system call per id costs more than the rest of creating
+ * a record id (and libsodium's randombytes_buf() asks the kernel 256 bytes
+ * at a time). Strings are therefore drawn from a per-thread pool of kernel
+ * random bytes, refilled 1 KiB at a time with getrandom(2) directly (one
+ * system call per about sixty ids; libsodium only if that fails); every
  * byte is zeroed as it is taken, so the pool never holds a byte that was
  * already handed out. Each byte below the largest multiple of the alphabet
  * size maps to a character (byte % size), so every character is equally
@@ -12,8 +13,10 @@
  */
 #include "core/rand.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <sys/random.h>
 
 #define POOL_BYTES 1024
 
@@ -24,10 +27,24 @@ static _Thread_local struct {
 	bool filled;
 } pool;
 
+static void refill(void)
+{
+	size_t got = 0;
+	while (got < POOL_BYTES) {
+		ssize_t n = getrandom(pool.b + got, POOL_BYTES - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			break;
+	}
+	if (got < POOL_BYTES)
+		randombytes_buf(pool.b + got, POOL_BYTES - got);
+}
+
 static unsigned take_byte(void)
 {
 	if (!pool.filled || pool.pos == POOL_BYTES) {
-		randombytes_buf(pool.b, POOL_BYTES);
+		refill();
 		pool.pos = 0;
 		pool.filled = true;
 	}

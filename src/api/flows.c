@@ -358,7 +358,22 @@ static void task_free(flow_task *t)
 	free(t);
 }
 
-/* Fallback bodies for collections whose template body is empty. */
+/* Fallbacks for collections whose templates are empty (schema.c has the
+ * full defaults; options set without a template end up here). */
+static const char *default_subject(int kind)
+{
+	switch (kind) {
+	case TASK_VERIFY:
+		return "Verify your {APP_NAME} email";
+	case TASK_RESET:
+		return "Reset your {APP_NAME} password";
+	case TASK_EMAIL_CHANGE:
+		return "Confirm your {APP_NAME} new email address";
+	default:
+		return "OTP for {APP_NAME}";
+	}
+}
+
 static const char *default_body(int kind)
 {
 	switch (kind) {
@@ -391,7 +406,7 @@ static int render(flow_task *t, hr_arena *a, const hr_collection *c, const hr_js
 							    : NULL;
 	hr_str subject = opt_str(tpl, "subject"), body = opt_str(tpl, "body");
 	if (!subject.len)
-		subject = HR_STR("{APP_NAME}");
+		subject = hr_str_make(default_subject(t->kind), strlen(default_subject(t->kind)));
 	if (!body.len)
 		body = hr_str_make(default_body(t->kind), strlen(default_body(t->kind)));
 	size_t nv = 5 + (rec && rec->type == HR_JSON_OBJECT ? rec->u.obj.len : 0);
@@ -991,7 +1006,8 @@ static int email_fn(api_job *j, hr_db *db, const hr_schema *schema)
 
 static void email_pw_work(void *ud)
 {
-	confirm *k = ud;
+	api_job *j = ud;
+	confirm *k = j->ud;
 	k->ok = hr_password_verify(k->hash, k->pw, k->pwlen);
 	sodium_memzero(k->pw, k->pwlen);
 }

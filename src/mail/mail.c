@@ -91,10 +91,28 @@ static const struct {
 } ENTITIES[] = {{"&amp;", '&'}, {"&lt;", '<'},	 {"&gt;", '>'},	 {"&quot;", '"'},
 		{"&#34;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
 
+/* The href="..." value of an <a ...> tag's inside, or an empty slice. */
+static hr_str href_of(hr_str tag)
+{
+	if (tag.len < 2 || (tag.ptr[0] | 0x20) != 'a' || (tag.ptr[1] != ' ' && tag.ptr[1] != '\t'))
+		return HR_STR("");
+	for (size_t i = 1; i + 6 <= tag.len; i++) {
+		if (hr_str_istarts(hr_str_make(tag.ptr + i, tag.len - i), HR_STR("href=\""))) {
+			const char *v = tag.ptr + i + 6;
+			const char *q = memchr(v, '"', tag.len - i - 6);
+			return q ? hr_str_make(v, (size_t)(q - v)) : HR_STR("");
+		}
+	}
+	return HR_STR("");
+}
+
+static void append_decoded(hr_buf *out, hr_str s);
+
 int hr_mail_html_to_text(hr_buf *out, hr_str html)
 {
 	size_t start = out->len;
 	int newlines = 2; /* no blank lines at the start */
+	hr_str href = HR_STR("");
 	for (size_t i = 0; i < html.len; i++) {
 		char c = html.ptr[i];
 		if (c == '<') {
@@ -102,6 +120,16 @@ int hr_mail_html_to_text(hr_buf *out, hr_str html)
 			if (!end)
 				break;
 			hr_str tag = hr_str_make(html.ptr + i + 1, (size_t)(end - html.ptr) - i - 1);
+			/* links keep their target: "text (url)" */
+			if (href_of(tag).len) {
+				href = href_of(tag);
+			} else if (href.len && hr_str_istarts(tag, HR_STR("/a"))) {
+				hr_buf_append_cstr(out, " (");
+				append_decoded(out, href);
+				hr_buf_append_char(out, ')');
+				href = HR_STR("");
+				newlines = 0;
+			}
 			/* block-level ends become line breaks */
 			if (hr_str_istarts(tag, HR_STR("br")) || hr_str_istarts(tag, HR_STR("/p")) ||
 			    hr_str_istarts(tag, HR_STR("/div")) || hr_str_istarts(tag, HR_STR("/h")) ||
@@ -140,6 +168,24 @@ int hr_mail_html_to_text(hr_buf *out, hr_str html)
 		newlines = 0;
 	}
 	return out->err;
+}
+
+static void append_decoded(hr_buf *out, hr_str s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		bool done = false;
+		for (size_t k = 0; s.ptr[i] == '&' && k < sizeof ENTITIES / sizeof ENTITIES[0]; k++) {
+			size_t el = strlen(ENTITIES[k].ent);
+			if (s.len - i >= el && memcmp(s.ptr + i, ENTITIES[k].ent, el) == 0) {
+				hr_buf_append_char(out, ENTITIES[k].c);
+				i += el - 1;
+				done = true;
+				break;
+			}
+		}
+		if (!done)
+			hr_buf_append_char(out, s.ptr[i]);
+	}
 }
 
 /* ---- headers ---------------------------------------------------------- */

@@ -363,7 +363,7 @@ int hr_mail_format(hr_buf *out, const hr_mail_msg *m, int64_t now_ms, hr_str msg
 	boundary[32] = '\0';
 	hr_buf_printf(out,
 		      ">\r\nMIME-Version: 1.0\r\n"
-		      "Content-Type: multipart/alternative; boundary=\"=_%s\"\r\n\r\n"
+		      "Content-Type: multipart/alternative;\r\n boundary=\"=_%s\"\r\n\r\n"
 		      "--=_%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 		      "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
 		      boundary, boundary);

@@ -25,7 +25,18 @@ export function startSmtpSink(opts = {}) {
 		let cur = { from: null, to: [], auth: null };
 		let authed = !opts.auth;
 		let authUser = null;
+		let pendingAuth = false;
 		const say = (line) => sock.write(line + '\r\n');
+		const checkPlain = (b64) => {
+			const parts = Buffer.from(b64, 'base64').toString('utf8').split('\0');
+			if (parts[1] === opts.auth.user && parts[2] === opts.auth.pass) {
+				authed = true;
+				authUser = parts[1];
+				say('235 2.7.0 accepted');
+			} else {
+				say('535 5.7.8 bad credentials');
+			}
+		};
 		say('220 sink.test ESMTP ready');
 		sock.setEncoding('latin1');
 		sock.on('data', (chunk) => {
@@ -47,6 +58,11 @@ export function startSmtpSink(opts = {}) {
 					}
 					continue;
 				}
+				if (pendingAuth) {
+					pendingAuth = false;
+					checkPlain(line);
+					continue;
+				}
 				const verb = line.split(' ')[0].toUpperCase();
 				if (verb === 'EHLO') {
 					const lines = ['250-sink.test', '250-8BITMIME'];
@@ -57,17 +73,15 @@ export function startSmtpSink(opts = {}) {
 					say('250 sink.test');
 				} else if (verb === 'AUTH') {
 					const [, mech, arg] = line.split(' ');
-					if (!opts.auth || mech.toUpperCase() !== 'PLAIN' || !arg) {
+					if (!opts.auth || (mech || '').toUpperCase() !== 'PLAIN') {
 						say('504 5.5.4 unsupported');
 						continue;
 					}
-					const parts = Buffer.from(arg, 'base64').toString('utf8').split('\0');
-					if (parts[1] === opts.auth.user && parts[2] === opts.auth.pass) {
-						authed = true;
-						authUser = parts[1];
-						say('235 2.7.0 accepted');
+					if (arg) {
+						checkPlain(arg);
 					} else {
-						say('535 5.7.8 bad credentials');
+						pendingAuth = true; // the client waits for an empty challenge
+						say('334 ');
 					}
 				} else if (verb === 'MAIL') {
 					if (!authed) {

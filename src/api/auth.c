@@ -1,7 +1,8 @@
 /*
- * api/auth.c - auth endpoints of the dialect that exist so far (DIALECT.md
- * §12.1-§12.3) - auth-methods, auth-with-password, auth-refresh - plus
- * token minting and the superuser command-line helpers (§13).
+ * api/auth.c - auth endpoints of the dialect (DIALECT.md §12.1-§12.3) -
+ * auth-methods, auth-with-password, auth-refresh - plus token minting and
+ * the superuser command-line helpers (§13). The mail-driven flows and
+ * impersonation (§12.5-§12.9) are in flows.c, registered from here.
  *
  * auth-with-password looks the record up on the worker's connection, then
  * verifies the password on the thread pool; a missing record still costs

@@ -2,7 +2,9 @@
  * api/settings.c - GET/PATCH /api/settings (DIALECT.md §18, §19), for the
  * settings that exist so far: application meta, batch on/off and limits,
  * rate limits and the trusted-proxy configuration (stored, not yet
- * enforced), superuser IPs (stored). The object lives in _params under the
+ * enforced), superuser IPs (stored), SMTP (used by api/flows.c; its
+ * password is write-only: every response leaves smtp.password out, see
+ * write_public). The object lives in _params under the
  * id "settings"; a PATCH merges recursively into it (objects merge, other
  * values replace) and bumps the schema generation, so every worker
  * re-reads it on its next request.

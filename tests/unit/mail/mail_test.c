@@ -23,7 +23,7 @@ static hr_str cs(const char *s)
 
 static bool buf_is(const hr_buf *b, const char *want)
 {
-	return b->len == strlen(want) && memcmp(b->ptr, want, b->len) == 0;
+	return b->len == strlen(want) && (b->len == 0 || memcmp(b->ptr, want, b->len) == 0);
 }
 
 /* ---- render ------------------------------------------------------------ */

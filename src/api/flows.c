@@ -311,6 +311,26 @@ static void copy_field(char *dst, size_t cap, hr_str s)
 	dst[n] = '\0';
 }
 
+/* A host or EHLO name from settings: letters, digits, '.', '-' only, so it
+ * cannot change the SMTP URL it is placed in. */
+static bool host_ok_or_empty(hr_str h)
+{
+	if (h.len >= 256)
+		return false;
+	for (size_t i = 0; i < h.len; i++) {
+		char ch = h.ptr[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool host_ok(hr_str h)
+{
+	return h.len && host_ok_or_empty(h);
+}
+
 static flow_task *task_new(api_req *r, int kind, const hr_collection *c)
 {
 	flow_task *t = calloc(1, sizeof *t);
@@ -331,10 +351,11 @@ static flow_task *task_new(api_req *r, int kind, const hr_collection *c)
 	if (en && en->type == HR_JSON_TRUE) {
 		hr_str host = opt_str(smtp, "host");
 		hr_json *tls = hr_json_get(smtp, "tls");
-		if (host.len && host.len < sizeof t->smtp.host) {
+		if (host_ok(host) && host_ok_or_empty(opt_str(smtp, "localName"))) {
 			t->smtp.enabled = true;
 			copy_field(t->smtp.host, sizeof t->smtp.host, host);
-			t->smtp.port = (unsigned)opt_int(smtp, "port", 25);
+			int64_t port = opt_int(smtp, "port", 25);
+			t->smtp.port = port <= 65535 ? (unsigned)port : 25;
 			copy_field(t->smtp.username, sizeof t->smtp.username, opt_str(smtp, "username"));
 			copy_field(t->smtp.password, sizeof t->smtp.password, opt_str(smtp, "password"));
 			copy_field(t->smtp.local_name, sizeof t->smtp.local_name,

@@ -138,6 +138,12 @@ describe('mail delivery', LIMIT, () => {
 			await signUp(srv, 'flag@example.com');
 			await guest(srv).collection('users').requestVerification('flag@example.com');
 			await flagSink.waitFor((x) => x.to.includes('flag@example.com'));
+			// a host that would change the SMTP URL is not used: the flag's server is
+			await su.settings.update({ smtp: { enabled: true, host: `127.0.0.1:${setSink.port}/x`, localName: 'a b' } });
+			await signUp(srv, 'badhost@example.com');
+			await guest(srv).collection('users').requestVerification('badhost@example.com');
+			await flagSink.waitFor((x) => x.to.includes('badhost@example.com'));
+			assert.equal(setSink.messages.filter((x) => x.to.includes('badhost@example.com')).length, 0);
 		} finally {
 			await srv.stop();
 			await flagSink.close();

@@ -12,7 +12,7 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libuv zlib libsodium sqlite3 libpcre2-8
+PKGS := libuv zlib libsodium sqlite3 libpcre2-8 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -6,7 +6,7 @@ set -eu
 purpose=${1:-run}
 
 # Build and run: compiler, pkg-config and the -dev packages of our libraries.
-pkgs="gcc make pkg-config libuv1-dev zlib1g-dev libsodium-dev libsqlite3-dev libpcre2-dev"
+pkgs="gcc make pkg-config libuv1-dev zlib1g-dev libsodium-dev libsqlite3-dev libpcre2-dev libcurl4-openssl-dev"
 case "$purpose" in
 run) ;;
 test) pkgs="$pkgs clang libclang-rt-14-dev curl" ;;

@@ -54,6 +54,10 @@ static void usage(FILE *f)
 	      "  --static-max-age SECONDS   Cache-Control max-age of static files\n"
 	      "                             (default 0: no-cache, always revalidate)\n"
 	      "  --no-gzip                  never compress responses\n"
+	      "  --smtp URL                 send mail through this SMTP server:\n"
+	      "                             smtp://[USER:PASS@]HOST[:PORT][?starttls] or\n"
+	      "                             smtps://... (settings.smtp, when enabled, wins);\n"
+	      "                             without it mail is kept in DIR/outbox/\n"
 	      "\n"
 	      "SIZE takes K, M or G suffixes (powers of 1024); DURATION takes ms or s.\n",
 	      f);
@@ -109,6 +113,7 @@ static int cmd_serve(int argc, char **argv)
 {
 	hearth_config cfg;
 	hearth_config_init(&cfg);
+	const char *smtp_url = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -146,6 +151,9 @@ static int cmd_serve(int argc, char **argv)
 				return die_arg(a, v);
 		} else if (strcmp(a, "--quiet") == 0) {
 			cfg.quiet = true;
+		} else if (strcmp(a, "--smtp") == 0) {
+			NEED_VALUE();
+			smtp_url = v;
 		} else if (strcmp(a, "--no-gzip") == 0) {
 			cfg.gzip = false;
 		} else if (strcmp(a, "--max-body") == 0) {
@@ -241,6 +249,12 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hearth: %s\n", err);
 		hearth_server_free(s);
 		return 1;
+	}
+	if (smtp_url && hr_api_set_smtp(api, smtp_url, err, sizeof err) != 0) {
+		fprintf(stderr, "hearth: invalid value for --smtp: %s\n", err);
+		hearth_server_free(s);
+		hr_api_free(api);
+		return 2;
 	}
 	rc = hr_api_register(api, s);
 	if (rc) {

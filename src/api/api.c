@@ -64,6 +64,11 @@ int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbu
 		return rc;
 	}
 	int brc = hr_store_write_sync(api->store, bootstrap, &err);
+	if (brc == 0) {
+		snprintf(path, sizeof path, "%s/outbox", data_dir);
+		if ((brc = hr_mailer_new(path, NULL, &api->mailer)) != 0)
+			snprintf(err.msg, sizeof err.msg, "cannot start the mail thread");
+	}
 	if (brc) {
 		snprintf(errbuf, n, "cannot initialise %s: %s", path, err.msg);
 		hr_store_close(api->store);
@@ -72,7 +77,28 @@ int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbu
 		free(api);
 		return brc;
 	}
+	api->flows = api_flows_new();
 	*out = api;
+	return 0;
+}
+
+int hr_api_set_smtp(hr_api *api, const char *url, char *errbuf, size_t n)
+{
+	hr_smtp smtp;
+	int rc = hr_smtp_parse_url(url, &smtp, errbuf, n);
+	if (rc)
+		return rc;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/outbox", api->data_dir);
+	hr_mailer *m;
+	rc = hr_mailer_new(path, &smtp, &m);
+	sodium_memzero(smtp.password, sizeof smtp.password);
+	if (rc) {
+		snprintf(errbuf, n, "cannot start the mail thread");
+		return rc;
+	}
+	hr_mailer_free(api->mailer);
+	api->mailer = m;
 	return 0;
 }
 
@@ -80,6 +106,9 @@ void hr_api_free(hr_api *api)
 {
 	if (!api)
 		return;
+	/* queued mail tasks still read the store: drain them first */
+	hr_mailer_free(api->mailer);
+	api_flows_free(api->flows);
 	hr_store_close(api->store);
 	for (unsigned i = 0; i < api->nworkers; i++) {
 		hr_schema_free(api->w[i].schema);

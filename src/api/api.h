@@ -25,6 +25,14 @@ typedef struct hr_api hr_api;
 int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbuf, size_t n);
 void hr_api_free(hr_api *api);
 
+/*
+ * Sends mail through the SMTP server of url (smtp://user:pass@host:port,
+ * smtps://..., "?starttls" to require STARTTLS) unless settings.smtp is
+ * enabled, which then wins. Without it mail goes to DATA_DIR/outbox/.
+ * Call before serving. Returns 0 or HR_EINVAL with a message.
+ */
+int hr_api_set_smtp(hr_api *api, const char *url, char *errbuf, size_t n);
+
 /* Registers every API route on s. Returns 0 or the first hearth_route error. */
 int hr_api_register(hr_api *api, hearth_server *s);
 

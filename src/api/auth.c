@@ -1,7 +1,8 @@
 /*
- * api/auth.c - auth endpoints of the dialect that exist so far (DIALECT.md
- * §12.1-§12.3) - auth-methods, auth-with-password, auth-refresh - plus
- * token minting and the superuser command-line helpers (§13).
+ * api/auth.c - auth endpoints of the dialect (DIALECT.md §12.1-§12.3) -
+ * auth-methods, auth-with-password, auth-refresh - plus token minting and
+ * the superuser command-line helpers (§13). The mail-driven flows and
+ * impersonation (§12.5-§12.9) are in flows.c, registered from here.
  *
  * auth-with-password looks the record up on the worker's connection, then
  * verifies the password on the thread pool; a missing record still costs
@@ -155,9 +156,15 @@ static void auth_methods(hearth_req *req, void *ud)
 		hr_buf_append_cstr(&b, enabled ? "[\"email\"]" : "[]");
 	hr_buf_printf(&b, ",\"enabled\":%s},", enabled ? "true" : "false");
 	hr_buf_append_cstr(&b, "\"oauth2\":{\"providers\":[],\"enabled\":false},"
-			       "\"mfa\":{\"enabled\":false,\"duration\":0},"
-			       "\"otp\":{\"enabled\":false,\"duration\":0},"
-			       "\"authProviders\":null,\"usernamePassword\":false,");
+			       "\"mfa\":{\"enabled\":false,\"duration\":0},");
+	hr_json *otp = opt(c, "otp");
+	hr_json *oe = otp ? hr_json_get(otp, "enabled") : NULL;
+	hr_json *od = otp ? hr_json_get(otp, "duration") : NULL;
+	if (oe && oe->type == HR_JSON_TRUE && od && od->type == HR_JSON_NUMBER)
+		hr_buf_printf(&b, "\"otp\":{\"enabled\":true,\"duration\":%lld},", (long long)od->u.n.num);
+	else
+		hr_buf_append_cstr(&b, "\"otp\":{\"enabled\":false,\"duration\":0},");
+	hr_buf_append_cstr(&b, "\"authProviders\":null,\"usernamePassword\":false,");
 	hr_buf_printf(&b, "\"emailPassword\":%s}", enabled ? "true" : "false");
 	api_send(r, 200, &b);
 	hr_buf_dispose(&b);
@@ -380,7 +387,17 @@ int hr_api_auth_register(hr_api *api, hearth_server *s)
 			       auth_with_password, api)) ||
 	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-refresh", auth_refresh, api)))
 		return rc;
-	return 0;
+	return hr_api_flows_register(api, s);
+}
+
+void api_auth_send(api_req *r, const hr_collection *c, const hr_json *rec, hr_str token)
+{
+	send_auth(r, c, rec, token);
+}
+
+bool api_auth_rule_ok(api_req *r, const hr_collection *c, hr_str id)
+{
+	return auth_rule_ok(r, c, id);
 }
 
 /* ---- superusers from the command line --------------------------------- */

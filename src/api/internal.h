@@ -25,12 +25,15 @@
 #include "db/db.h"
 #include "db/schema.h"
 #include "http/http.h"
+#include "mail/mail.h"
 #include "records/records.h"
 #include "rules/sql.h"
 
 #define HR_SUPERUSERS_ID "pbc_3142635823"
 #define HR_JSON_DEPTH 10000
 #define HR_MAX_HASHES_IN_FLIGHT 2
+
+typedef struct api_flows api_flows; /* flows.c's throttles */
 
 typedef struct api_worker {
 	hr_schema *schema;
@@ -55,6 +58,8 @@ struct hr_api {
 	} writer;
 	hr_password_params pw;
 	atomic_uint hashing; /* hashes in flight, whole process */
+	hr_mailer *mailer;   /* the mail thread (flows.c posts to it) */
+	api_flows *flows;
 };
 
 /* Per-request state, in the request's arena. */
@@ -154,6 +159,11 @@ int hr_api_collections_register(hr_api *api, hearth_server *s);
 int hr_api_batch_register(hr_api *api, hearth_server *s);
 int hr_api_settings_register(hr_api *api, hearth_server *s);
 int hr_api_auth_register(hr_api *api, hearth_server *s);
+int hr_api_flows_register(hr_api *api, hearth_server *s);
+
+/* flows.c's state (throttle tables), made with the API object. */
+api_flows *api_flows_new(void);
+void api_flows_free(api_flows *f);
 
 /* Settings (api/settings.c): the current settings object for worker w. */
 const hr_json *api_settings(api_req *r);
@@ -166,5 +176,11 @@ int api_records_action(api_req *r, hr_db *db, const hr_schema *schema, const cha
 /* Mints an auth token for a record (api/auth.c). */
 int api_auth_token(hr_arena *a, const hr_collection *c, const hr_json *rec, bool refreshable,
 		   int64_t duration, hr_buf *out);
+
+/* Sends the auth response {"record":...,"token":...} for rec (api/auth.c). */
+void api_auth_send(api_req *r, const hr_collection *c, const hr_json *rec, hr_str token);
+
+/* Does record id of c satisfy the collection's authRule (§7.6)? (api/auth.c) */
+bool api_auth_rule_ok(api_req *r, const hr_collection *c, hr_str id);
 
 #endif

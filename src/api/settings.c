@@ -2,7 +2,9 @@
  * api/settings.c - GET/PATCH /api/settings (DIALECT.md §18, §19), for the
  * settings that exist so far: application meta, batch on/off and limits,
  * rate limits and the trusted-proxy configuration (stored, not yet
- * enforced), superuser IPs (stored). The object lives in _params under the
+ * enforced), superuser IPs (stored), SMTP (used by api/flows.c; its
+ * password is write-only: every response leaves smtp.password out, see
+ * write_public). The object lives in _params under the
  * id "settings"; a PATCH merges recursively into it (objects merge, other
  * values replace) and bumps the schema generation, so every worker
  * re-reads it on its next request.
@@ -16,7 +18,7 @@
 
 static const char DEFAULTS[] =
 	"{\"meta\":{\"appName\":\"hearth\",\"appURL\":\"http://127.0.0.1:8090\","
-	"\"senderName\":\"Support\",\"senderAddress\":\"support@example.com\",\"hideControls\":false},"
+	"\"senderName\":\"Support\",\"senderAddress\":\"no-reply@example.com\",\"hideControls\":false},"
 	"\"logs\":{\"maxDays\":5,\"minLevel\":0,\"logIP\":true,\"logAuthId\":false},"
 	"\"smtp\":{\"enabled\":false,\"port\":587,\"host\":\"smtp.example.com\",\"username\":\"\","
 	"\"authMethod\":\"\",\"tls\":false,\"localName\":\"\"},"
@@ -84,6 +86,56 @@ static hr_json *load(hr_arena *a, hr_db *db)
 	return out ? out : def;
 }
 
+/* Copy of obj without member key (shallow, in a); obj itself when absent. */
+static const hr_json *without(hr_arena *a, const hr_json *obj, const char *key)
+{
+	if (!obj || obj->type != HR_JSON_OBJECT || !hr_json_get(obj, key))
+		return obj;
+	hr_json *o = hr_arena_alloc(a, sizeof *o);
+	hr_json_member *m = hr_arena_alloc(a, obj->u.obj.len * sizeof *m);
+	if (!o || !m)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < obj->u.obj.len; i++)
+		if (!hr_str_eq(obj->u.obj.members[i].key, hr_str_make(key, strlen(key))))
+			m[n++] = obj->u.obj.members[i];
+	o->type = HR_JSON_OBJECT;
+	o->u.obj.members = m;
+	o->u.obj.len = n;
+	return o;
+}
+
+/* Writes the settings as clients see them: smtp.password is write-only. */
+static void write_public(hr_arena *a, hr_buf *b, const hr_json *s)
+{
+	const hr_json *smtp = hr_json_get(s, "smtp");
+	const hr_json *pub = smtp ? without(a, smtp, "password") : NULL;
+	if (!smtp || pub == smtp) {
+		hr_json_write(b, s);
+		return;
+	}
+	hr_json *top = pub ? (hr_json *)(uintptr_t)without(a, s, "smtp") : NULL;
+	hr_json_member *m = top ? hr_arena_alloc(a, (top->u.obj.len + 1) * sizeof *m) : NULL;
+	if (!m) {
+		b->err = HR_ENOMEM;
+		return;
+	}
+	/* keep the key order: put smtp back where it was */
+	size_t n = 0, k = 0;
+	for (size_t i = 0; i < s->u.obj.len; i++) {
+		if (hr_str_eq_lit(s->u.obj.members[i].key, "smtp")) {
+			m[n].key = s->u.obj.members[i].key;
+			m[n++].value = (hr_json *)(uintptr_t)pub;
+		} else {
+			m[n++] = top->u.obj.members[k++];
+		}
+	}
+	hr_json o = *top;
+	o.u.obj.members = m;
+	o.u.obj.len = n;
+	hr_json_write(b, &o);
+}
+
 const hr_json *api_settings(api_req *r)
 {
 	api_worker *w = &r->api->w[r->w];
@@ -107,7 +159,7 @@ static void get(hearth_req *req, void *ud)
 	hr_buf b;
 	hr_buf_init(&b, 0);
 	if (s)
-		hr_json_write(&b, s);
+		write_public(r->a, &b, s);
 	else
 		hr_buf_append_cstr(&b, "{}");
 	api_send(r, 200, &b);
@@ -220,7 +272,7 @@ static int patch_fn(api_job *j, hr_db *db, const hr_schema *s)
 		rc = rc == HR_DB_DONE ? 0 : rc;
 	}
 	if (rc == 0) {
-		hr_buf_append(&j->out, b.ptr, b.len);
+		write_public(a, &j->out, next);
 		j->schema_changed = true;
 	} else {
 		j->err.status = 500;

@@ -735,7 +735,17 @@ static const char SYSTEM_TABLES[] =
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" value JSON DEFAULT NULL,"
 	" created TEXT DEFAULT '' NOT NULL,"
-	" updated TEXT DEFAULT '' NOT NULL);";
+	" updated TEXT DEFAULT '' NOT NULL);"
+	/* one-time passwords (api/flows.c): hashed code, expiry in Unix ms */
+	"CREATE TABLE IF NOT EXISTS _otps ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" collectionRef TEXT NOT NULL,"
+	" recordRef TEXT NOT NULL,"
+	" password TEXT NOT NULL,"
+	" sentTo TEXT DEFAULT '' NOT NULL,"
+	" created TEXT DEFAULT '' NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS _otps_record_idx ON _otps (collectionRef, recordRef);";
 
 static const char LOAD_SQL[] =
 	"SELECT id, system, type, name, fields, indexes, listRule, viewRule, createRule, "
@@ -1466,16 +1476,31 @@ int hr_schema_default_auth_options(hr_arena *a, bool superusers, hr_json **out)
 		"\"passwordAuth\":{\"enabled\":true,\"identityFields\":[\"email\"]},"
 		"\"mfa\":{\"enabled\":false,\"duration\":600,\"rule\":\"\"},"
 		"\"otp\":{\"enabled\":false,\"duration\":180,\"length\":8,\"emailTemplate\":"
-		"{\"subject\":\"OTP for {APP_NAME}\",\"body\":\"\"}},"
+		"{\"subject\":\"OTP for {APP_NAME}\",\"body\":\"<p>Hello,</p><p>Your one-time "
+		"password is: <strong>{OTP}</strong></p><p><i>If you did not ask for the one-time "
+		"password, you can ignore this email.</i></p><p>Thanks,<br/>{APP_NAME} team</p>\"}},"
 		"\"authToken\":{\"duration\":%d,\"secret\":\"%s\"},"
 		"\"passwordResetToken\":{\"duration\":1800,\"secret\":\"%s\"},"
 		"\"emailChangeToken\":{\"duration\":1800,\"secret\":\"%s\"},"
 		"\"verificationToken\":{\"duration\":86400,\"secret\":\"%s\"},"
 		"\"fileToken\":{\"duration\":180,\"secret\":\"%s\"},"
-		"\"verificationTemplate\":{\"subject\":\"Verify your {APP_NAME} email\",\"body\":\"\"},"
-		"\"resetPasswordTemplate\":{\"subject\":\"Reset your {APP_NAME} password\",\"body\":\"\"},"
+		"\"verificationTemplate\":{\"subject\":\"Verify your {APP_NAME} email\",\"body\":"
+		"\"<p>Hello,</p><p>Thank you for joining us at {APP_NAME}.</p><p>Click on the link "
+		"below to verify your email address.</p><p><a href=\\\"{APP_URL}/_/#/auth/"
+		"confirm-verification/{TOKEN}\\\" target=\\\"_blank\\\" rel=\\\"noopener\\\">Verify</a>"
+		"</p><p><i>If you did not ask to verify this email address, you can ignore this "
+		"email.</i></p><p>Thanks,<br/>{APP_NAME} team</p>\"},"
+		"\"resetPasswordTemplate\":{\"subject\":\"Reset your {APP_NAME} password\",\"body\":"
+		"\"<p>Hello,</p><p>Click on the link below to reset your password.</p><p><a "
+		"href=\\\"{APP_URL}/_/#/auth/confirm-password-reset/{TOKEN}\\\" target=\\\"_blank\\\" "
+		"rel=\\\"noopener\\\">Reset password</a></p><p><i>If you did not ask to reset your "
+		"password, you can ignore this email.</i></p><p>Thanks,<br/>{APP_NAME} team</p>\"},"
 		"\"confirmEmailChangeTemplate\":{\"subject\":\"Confirm your {APP_NAME} new email "
-		"address\",\"body\":\"\"}}",
+		"address\",\"body\":\"<p>Hello,</p><p>Click on the link below to confirm your new "
+		"email address.</p><p><a href=\\\"{APP_URL}/_/#/auth/confirm-email-change/{TOKEN}\\\" "
+		"target=\\\"_blank\\\" rel=\\\"noopener\\\">Confirm new email</a></p><p><i>If you did "
+		"not ask to change your email address, you can ignore this email.</i></p><p>Thanks,"
+		"<br/>{APP_NAME} team</p>\"}}",
 		superusers ? 86400 : 432000, s[0], s[1], s[2], s[3], s[4]);
 	if (!txt)
 		return HR_ENOMEM;

@@ -177,7 +177,7 @@ describe('slow and broken clients', { concurrency: 6 }, () => {
 				}),
 			);
 			let after;
-			const deadline = Date.now() + 3000;
+			const deadline = Date.now() + 10000; // sanitized builds on a loaded machine close late
 			do {
 				await sleep(100);
 				after = srv.fdCount();

@@ -1,7 +1,11 @@
 /*
  * api/auth.c - auth endpoints of the dialect that exist so far (DIALECT.md
  * §12.1-§12.3) - auth-methods, auth-with-password, auth-refresh - plus
- * token minting and the superuser command-line helpers (§13).
+ * token minting and the superuser command-line helpers (§13), and the
+ * hearth-specific cookie session (POST/DELETE .../auth-session: the same
+ * login as auth-with-password, answered with an HttpOnly cookie instead of
+ * a token in the body; guard.c documents the cookie and its CSRF check).
+ * Password endpoints report failed attempts to the auth guard (guard.c).
  *
  * auth-with-password looks the record up on the worker's connection, then
  * verifies the password on the thread pool; a missing record still costs
@@ -70,7 +74,8 @@ static const hr_collection *auth_collection(api_req *r)
 	return c;
 }
 
-/* The auth response: {"record":{...},"token":"..."} (§12). */
+/* The auth response: {"record":{...},"token":"..."} (§12); without
+ * "token" when token.ptr is NULL (cookie sessions). */
 static void send_auth(api_req *r, const hr_collection *c, const hr_json *rec, hr_str token)
 {
 	hr_rctx x;
@@ -86,8 +91,10 @@ static void send_auth(api_req *r, const hr_collection *c, const hr_json *rec, hr
 	hr_buf_init(&b, 0);
 	hr_buf_append_cstr(&b, "{\"record\":");
 	hr_records_write_loaded(&x, c, rec, true, &b);
-	hr_buf_append_cstr(&b, ",\"token\":");
-	hr_json_write_string(&b, token);
+	if (token.ptr) {
+		hr_buf_append_cstr(&b, ",\"token\":");
+		hr_json_write_string(&b, token);
+	}
 	hr_buf_append_char(&b, '}');
 	api_send(r, 200, &b);
 	hr_buf_dispose(&b);
@@ -173,6 +180,8 @@ typedef struct login {
 	size_t pwlen;
 	char hash[HR_PASSWORD_HASH_MAX];
 	bool ok;
+	bool session;	  /* auth-session: answer with the cookie */
+	hr_str identity;  /* for the auth guard's failure count */
 } login;
 
 static void login_work(void *ud)
@@ -192,6 +201,7 @@ static void login_done(hearth_req *req, void *ud)
 	api_req *r = l->r;
 	atomic_fetch_sub(&r->api->hashing, 1);
 	if (!l->ok || !l->rec) {
+		api_guard_failed(r, l->identity);
 		api_error(r, 400, "Failed to authenticate.");
 		return;
 	}
@@ -207,7 +217,12 @@ static void login_done(hearth_req *req, void *ud)
 		api_error(r, 500, NULL);
 		return;
 	}
-	send_auth(r, l->c, l->rec, hr_str_make(tok.ptr, tok.len));
+	if (l->session) {
+		api_session_cookie(r, hr_str_make(tok.ptr, tok.len), token_duration(l->c));
+		send_auth(r, l->c, l->rec, HR_STR_NULL);
+	} else {
+		send_auth(r, l->c, l->rec, hr_str_make(tok.ptr, tok.len));
+	}
 	hr_buf_dispose(&tok);
 }
 
@@ -226,7 +241,7 @@ static bool form_string(const hr_json *o, const char *key, hr_str *out, bool *ba
 	return true;
 }
 
-static void auth_with_password(hearth_req *req, void *ud)
+static void password_login(hearth_req *req, void *ud, bool session)
 {
 	api_req *r = api_begin(ud, req);
 	if (!r)
@@ -281,6 +296,8 @@ static void auth_with_password(hearth_req *req, void *ud)
 		api_fail(r, &err);
 		return;
 	}
+	if (!api_guard_identity(r, identity))
+		return;
 	/* lookup: the given identity field, else each one (email only if e-mail shaped) */
 	hr_rctx x;
 	api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
@@ -311,6 +328,8 @@ static void auth_with_password(hearth_req *req, void *ud)
 	l->rec = rec;
 	l->pw = hr_arena_dup(r->a, password.ptr, password.len);
 	l->pwlen = password.len;
+	l->session = session;
+	l->identity = identity;
 	if (rec) {
 		hr_json *h = hr_json_get(rec, "password");
 		if (h && h->type == HR_JSON_STRING && h->u.str.len < sizeof l->hash)
@@ -323,6 +342,27 @@ static void auth_with_password(hearth_req *req, void *ud)
 		atomic_fetch_sub(&r->api->hashing, 1);
 		api_error(r, 500, NULL);
 	}
+}
+
+static void auth_with_password(hearth_req *req, void *ud)
+{
+	password_login(req, ud, false);
+}
+
+/* ---- cookie sessions (hearth; guard.c) -------------------------------- */
+
+static void session_login(hearth_req *req, void *ud)
+{
+	password_login(req, ud, true);
+}
+
+static void session_logout(hearth_req *req, void *ud)
+{
+	api_req *r = api_begin(ud, req);
+	if (!r || !auth_collection(r))
+		return;
+	api_session_cookie(r, HR_STR(""), 0);
+	hearth_resp_send(req, 204, NULL, NULL, 0);
 }
 
 /* ---- auth-refresh ----------------------------------------------------- */
@@ -349,10 +389,7 @@ static void auth_refresh(hearth_req *req, void *ud)
 		return;
 	}
 	/* refreshable tokens get a new one; others are echoed (§12.3) */
-	hearth_str h = hearth_req_header(req, "Authorization");
-	hr_str tok = hr_str_trim_ows(hr_str_make(h.ptr, h.len));
-	if (hr_str_istarts(tok, HR_STR("Bearer ")))
-		tok = hr_str_trim_ows(hr_str_make(tok.ptr + 7, tok.len - 7));
+	hr_str tok = r->token;
 	hr_json *claims;
 	hr_token_claims cl = {0};
 	if (hr_token_decode(r->a, tok, &claims) == 0)
@@ -378,7 +415,10 @@ int hr_api_auth_register(hr_api *api, hearth_server *s)
 	if ((rc = hearth_route(s, "GET", "/api/collections/{collection}/auth-methods", auth_methods, api)) ||
 	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-with-password",
 			       auth_with_password, api)) ||
-	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-refresh", auth_refresh, api)))
+	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-refresh", auth_refresh, api)) ||
+	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-session", session_login, api)) ||
+	    (rc = hearth_route(s, "DELETE", "/api/collections/{collection}/auth-session", session_logout,
+			       api)))
 		return rc;
 	return 0;
 }

@@ -54,6 +54,8 @@ struct hr_ratelimit {
 
 hr_ratelimit *hr_ratelimit_new(void)
 {
+	if (sodium_init() < 0)
+		hr_fatal("libsodium could not be initialised");
 	hr_ratelimit *rl = hr_xcalloc(1, sizeof *rl);
 	randombytes_buf(rl->hkey, sizeof rl->hkey);
 	for (int i = 0; i < HR_RL_SHARDS; i++)

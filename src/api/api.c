@@ -8,6 +8,8 @@
  * loaded from the worker's reader, and the HS256 signature is verified with
  * the record's tokenKey followed by its collection's authToken secret. Any
  * failure leaves the request a guest; nothing is answered for a bad token.
+ * Without an Authorization header, the hearth_auth session cookie is read
+ * the same way (guard.c: cookie sessions and their CSRF check).
  *
  * ERRORS are sentence-normalised (trimmed, first letter upper-cased, final
  * period) as §2.1 requires, and `data` is always an object.
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth/ratelimit.h"
 #include "auth/token.h"
 #include "core/common.h"
 #include "core/time.h"
@@ -47,6 +50,7 @@ int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbu
 	api->w = hr_xcalloc(api->nworkers, sizeof *api->w);
 	hr_password_params_default(&api->pw);
 	atomic_init(&api->hashing, 0);
+	api->rl = hr_ratelimit_new();
 	char path[4096];
 	snprintf(path, sizeof path, "%s/data.db", data_dir);
 	hr_store_config sc = {0};
@@ -58,6 +62,7 @@ int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbu
 	int rc = hr_store_open(&sc, &api->store, &err);
 	if (rc) {
 		snprintf(errbuf, n, "cannot open %s: %s", path, err.msg);
+		hr_ratelimit_free(api->rl);
 		free(api->w);
 		free(api->data_dir);
 		free(api);
@@ -72,6 +77,7 @@ int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbu
 	if (brc) {
 		snprintf(errbuf, n, "cannot initialise %s: %s", path, err.msg);
 		hr_store_close(api->store);
+		hr_ratelimit_free(api->rl);
 		free(api->w);
 		free(api->data_dir);
 		free(api);
@@ -117,6 +123,7 @@ void hr_api_free(hr_api *api)
 			hr_arena_dispose(&api->w[i].settings_arena);
 	}
 	hr_schema_free(api->writer.schema);
+	hr_ratelimit_free(api->rl);
 	free(api->w);
 	free(api->data_dir);
 	free(api);
@@ -251,11 +258,17 @@ static hr_str token_secret(const hr_collection *c, const char *which)
 static void resolve_auth(api_req *r)
 {
 	hearth_str h = hearth_req_header(r->req, "Authorization");
-	if (!h.ptr || h.len == 0)
+	hr_str tok;
+	bool cookie = false;
+	if (h.ptr && h.len) {
+		tok = hr_str_make(h.ptr, h.len);
+		if (hr_str_istarts(tok, HR_STR("Bearer ")))
+			tok = hr_str_make(tok.ptr + 7, tok.len - 7);
+	} else if (!h.ptr && api_cookie_token(r, &tok)) {
+		cookie = true; /* guard.c: session cookies and CSRF */
+	} else {
 		return;
-	hr_str tok = hr_str_make(h.ptr, h.len);
-	if (hr_str_istarts(tok, HR_STR("Bearer ")))
-		tok = hr_str_make(tok.ptr + 7, tok.len - 7);
+	}
 	tok = hr_str_trim_ows(tok);
 	hr_json *claims;
 	if (hr_token_decode(r->a, tok, &claims) != 0)
@@ -283,6 +296,8 @@ static void resolve_auth(api_req *r)
 	r->auth_coll_id = hr_str_make(hr_arena_dup(r->a, c->id.ptr, c->id.len), c->id.len);
 	r->rq.auth_record = rec;
 	r->rq.superuser = hr_str_eq_lit(c->id, HR_SUPERUSERS_ID);
+	r->token = tok;
+	r->cookie_auth = cookie;
 }
 
 /* ---- per request ------------------------------------------------------ */
@@ -337,6 +352,8 @@ api_req *api_begin(hr_api *api, hearth_req *req)
 		aw->snap_gen = r->data_gen;
 	}
 	resolve_auth(r);
+	if (!api_guard_begin(r))
+		return NULL;
 	r->expand = api_query(r, "expand");
 	hr_str fields = api_query(r, "fields");
 	if (fields.len) {
@@ -644,10 +661,10 @@ static void health(hearth_req *req, void *ud)
 	hr_buf b;
 	hr_buf_init(&b, 0);
 	if (r->rq.superuser) {
-		hearth_str ip = hearth_req_remote_addr(req);
+		hr_str ip = api_client_ip(r);
 		hr_buf_append_cstr(&b, "{\"message\":\"API is healthy.\",\"code\":200,\"data\":"
 				       "{\"canBackup\":true,\"realIP\":");
-		hr_json_write_string(&b, hr_str_make(ip.ptr ? ip.ptr : "", ip.len));
+		hr_json_write_string(&b, ip);
 		hr_buf_append_cstr(&b, ",\"possibleProxyHeader\":\"\"}}");
 	} else {
 		hr_buf_append_cstr(&b, "{\"message\":\"API is healthy.\",\"code\":200,\"data\":{}}");

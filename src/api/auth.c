@@ -1,8 +1,13 @@
 /*
  * api/auth.c - auth endpoints of the dialect (DIALECT.md §12.1-§12.3) -
  * auth-methods, auth-with-password, auth-refresh - plus token minting and
- * the superuser command-line helpers (§13). The mail-driven flows and
- * impersonation (§12.5-§12.9) are in flows.c, registered from here.
+ * the superuser command-line helpers (§13), and the hearth-specific cookie
+ * session (POST/DELETE .../auth-session: the same login as
+ * auth-with-password, answered with an HttpOnly cookie instead of a token
+ * in the body; guard.c documents the cookie and its CSRF check). The
+ * mail-driven flows and impersonation (§12.5-§12.9) are in flows.c,
+ * registered from here. Password endpoints report failed attempts to the
+ * auth guard (guard.c).
  *
  * auth-with-password looks the record up on the worker's connection, then
  * verifies the password on the thread pool; a missing record still costs
@@ -71,7 +76,8 @@ static const hr_collection *auth_collection(api_req *r)
 	return c;
 }
 
-/* The auth response: {"record":{...},"token":"..."} (§12). */
+/* The auth response: {"record":{...},"token":"..."} (§12); without
+ * "token" when token.ptr is NULL (cookie sessions). */
 static void send_auth(api_req *r, const hr_collection *c, const hr_json *rec, hr_str token)
 {
 	hr_rctx x;
@@ -87,8 +93,10 @@ static void send_auth(api_req *r, const hr_collection *c, const hr_json *rec, hr
 	hr_buf_init(&b, 0);
 	hr_buf_append_cstr(&b, "{\"record\":");
 	hr_records_write_loaded(&x, c, rec, true, &b);
-	hr_buf_append_cstr(&b, ",\"token\":");
-	hr_json_write_string(&b, token);
+	if (token.ptr) {
+		hr_buf_append_cstr(&b, ",\"token\":");
+		hr_json_write_string(&b, token);
+	}
 	hr_buf_append_char(&b, '}');
 	api_send(r, 200, &b);
 	hr_buf_dispose(&b);
@@ -180,6 +188,8 @@ typedef struct login {
 	size_t pwlen;
 	char hash[HR_PASSWORD_HASH_MAX];
 	bool ok;
+	bool session;	  /* auth-session: answer with the cookie */
+	hr_str identity;  /* for the auth guard's failure count */
 } login;
 
 static void login_work(void *ud)
@@ -199,6 +209,7 @@ static void login_done(hearth_req *req, void *ud)
 	api_req *r = l->r;
 	atomic_fetch_sub(&r->api->hashing, 1);
 	if (!l->ok || !l->rec) {
+		api_guard_failed(r, l->identity);
 		api_error(r, 400, "Failed to authenticate.");
 		return;
 	}
@@ -214,7 +225,12 @@ static void login_done(hearth_req *req, void *ud)
 		api_error(r, 500, NULL);
 		return;
 	}
-	send_auth(r, l->c, l->rec, hr_str_make(tok.ptr, tok.len));
+	if (l->session) {
+		api_session_cookie(r, hr_str_make(tok.ptr, tok.len), token_duration(l->c));
+		send_auth(r, l->c, l->rec, HR_STR_NULL);
+	} else {
+		send_auth(r, l->c, l->rec, hr_str_make(tok.ptr, tok.len));
+	}
 	hr_buf_dispose(&tok);
 }
 
@@ -233,7 +249,7 @@ static bool form_string(const hr_json *o, const char *key, hr_str *out, bool *ba
 	return true;
 }
 
-static void auth_with_password(hearth_req *req, void *ud)
+static void password_login(hearth_req *req, void *ud, bool session)
 {
 	api_req *r = api_begin(ud, req);
 	if (!r)
@@ -288,6 +304,8 @@ static void auth_with_password(hearth_req *req, void *ud)
 		api_fail(r, &err);
 		return;
 	}
+	if (!api_guard_identity(r, identity))
+		return;
 	/* lookup: the given identity field, else each one (email only if e-mail shaped) */
 	hr_rctx x;
 	api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
@@ -318,6 +336,8 @@ static void auth_with_password(hearth_req *req, void *ud)
 	l->rec = rec;
 	l->pw = hr_arena_dup(r->a, password.ptr, password.len);
 	l->pwlen = password.len;
+	l->session = session;
+	l->identity = identity;
 	if (rec) {
 		hr_json *h = hr_json_get(rec, "password");
 		if (h && h->type == HR_JSON_STRING && h->u.str.len < sizeof l->hash)
@@ -330,6 +350,27 @@ static void auth_with_password(hearth_req *req, void *ud)
 		atomic_fetch_sub(&r->api->hashing, 1);
 		api_error(r, 500, NULL);
 	}
+}
+
+static void auth_with_password(hearth_req *req, void *ud)
+{
+	password_login(req, ud, false);
+}
+
+/* ---- cookie sessions (hearth; guard.c) -------------------------------- */
+
+static void session_login(hearth_req *req, void *ud)
+{
+	password_login(req, ud, true);
+}
+
+static void session_logout(hearth_req *req, void *ud)
+{
+	api_req *r = api_begin(ud, req);
+	if (!r || !auth_collection(r))
+		return;
+	api_session_cookie(r, HR_STR(""), 0);
+	hearth_resp_send(req, 204, NULL, NULL, 0);
 }
 
 /* ---- auth-refresh ----------------------------------------------------- */
@@ -356,10 +397,7 @@ static void auth_refresh(hearth_req *req, void *ud)
 		return;
 	}
 	/* refreshable tokens get a new one; others are echoed (§12.3) */
-	hearth_str h = hearth_req_header(req, "Authorization");
-	hr_str tok = hr_str_trim_ows(hr_str_make(h.ptr, h.len));
-	if (hr_str_istarts(tok, HR_STR("Bearer ")))
-		tok = hr_str_trim_ows(hr_str_make(tok.ptr + 7, tok.len - 7));
+	hr_str tok = r->token;
 	hr_json *claims;
 	hr_token_claims cl = {0};
 	if (hr_token_decode(r->a, tok, &claims) == 0)
@@ -385,7 +423,10 @@ int hr_api_auth_register(hr_api *api, hearth_server *s)
 	if ((rc = hearth_route(s, "GET", "/api/collections/{collection}/auth-methods", auth_methods, api)) ||
 	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-with-password",
 			       auth_with_password, api)) ||
-	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-refresh", auth_refresh, api)))
+	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-refresh", auth_refresh, api)) ||
+	    (rc = hearth_route(s, "POST", "/api/collections/{collection}/auth-session", session_login, api)) ||
+	    (rc = hearth_route(s, "DELETE", "/api/collections/{collection}/auth-session", session_logout,
+			       api)))
 		return rc;
 	return hr_api_flows_register(api, s);
 }

@@ -314,6 +314,11 @@ static void handler(hearth_req *req, void *ud)
 		api_fail(r, &err);
 		return;
 	}
+	/* sub-requests count against their record rules (§18.1) */
+	for (size_t i = 0; i < n; i++)
+		if (!hr_str_eq_lit(b->subs[i].method, "INVALID") &&
+		    !api_guard_batch(r, b->subs[i].method, b->subs[i].coll, b->subs[i].id.len > 0))
+			return;
 	api_job *j = api_job_new(r, run_fn);
 	if (!j) {
 		api_error(r, 500, NULL);

@@ -45,6 +45,8 @@ typedef struct api_worker {
 	hr_count_cache counts;	/* list totals, this worker's */
 	bool snap_open;		/* the reader holds a read snapshot ... */
 	uint64_t snap_gen;	/* ... begun at this data generation */
+	struct api_guard_cfg *guard; /* settings compiled by guard.c, in settings_arena */
+	uint64_t guard_gen;	/* the settings_gen it was compiled from */
 } api_worker;
 
 struct hr_api {
@@ -60,7 +62,10 @@ struct hr_api {
 	atomic_uint hashing; /* hashes in flight, whole process */
 	hr_mailer *mailer;   /* the mail thread (flows.c posts to it) */
 	api_flows *flows;
+	struct hr_ratelimit *rl; /* rate-limit windows shared by all workers */
 };
+
+typedef struct api_guard_cfg api_guard_cfg;
 
 /* Per-request state, in the request's arena. */
 typedef struct api_req {
@@ -74,6 +79,10 @@ typedef struct api_req {
 	const hr_fields *fields;
 	hr_str expand;
 	uint64_t data_gen;	/* hr_store_data_generation() at the start */
+	hr_str token;		/* the token that authenticated the request, or empty */
+	bool cookie_auth;	/* ... and it came from the session cookie */
+	hr_str ip;		/* client IP (§18.4), computed on first use */
+	const struct route_info *route; /* guard.c's classification, or NULL */
 } api_req;
 
 /*
@@ -172,6 +181,41 @@ const hr_json *api_settings(api_req *r);
 int api_records_action(api_req *r, hr_db *db, const hr_schema *schema, const char *method,
 		       hr_str coll, hr_str id, const hr_body *body, hr_str password_hash, hr_buf *out,
 		       hr_rerr *err, int *status);
+
+/* ---- guard.c: client IP, limits, auth guard, cookie sessions -------- */
+
+/* Classifies the request and applies CSRF, superuserIPs, the auth guard
+ * and rate limits; answers (403/429) and returns false when refused. */
+bool api_guard_begin(api_req *r);
+
+/* The client IP per settings.trustedProxy (§18.4); lives in the request. */
+hr_str api_client_ip(api_req *r);
+
+/* Did a trusted proxy say the request came over https? */
+bool api_request_https(api_req *r);
+
+/* The hearth_auth cookie's value, if the request has one. */
+bool api_cookie_token(api_req *r, hr_str *tok);
+
+/* Adds Set-Cookie hearth_auth=token with Max-Age (0 with an empty token
+ * clears it). */
+void api_session_cookie(api_req *r, hr_str token, int64_t max_age);
+
+/*
+ * Auth guard, per identity (case-folded, per collection): answers 429 with
+ * Retry-After and returns false when the identity's window is full.
+ * On endpoints that send mail (request-*) the call also counts the
+ * request; on endpoints that check a secret, only api_guard_failed()
+ * counts. Call once the identity is known, before any lookup.
+ */
+bool api_guard_identity(api_req *r, hr_str identity);
+
+/* Counts a failed attempt (wrong password, bad OTP or token) against the
+ * client IP and, when identity is non-empty, the identity. */
+void api_guard_failed(api_req *r, hr_str identity);
+
+/* Rate limits of one batch sub-request (§18.1); false after a 429. */
+bool api_guard_batch(api_req *r, hr_str method, hr_str coll, bool has_id);
 
 /* Mints an auth token for a record (api/auth.c). */
 int api_auth_token(hr_arena *a, const hr_collection *c, const hr_json *rec, bool refreshable,

@@ -1,10 +1,12 @@
 /*
  * api/settings.c - GET/PATCH /api/settings (DIALECT.md §18, §19), for the
  * settings that exist so far: application meta, batch on/off and limits,
- * rate limits and the trusted-proxy configuration (stored, not yet
- * enforced), superuser IPs (stored), SMTP (used by api/flows.c; its
- * password is write-only: every response leaves smtp.password out, see
- * write_public). The object lives in _params under the
+ * rate limits, the trusted-proxy configuration and superuser IPs (enforced
+ * by guard.c), SMTP (used by api/flows.c; its password is write-only:
+ * every response leaves smtp.password out, see write_public), and two
+ * hearth additions: authGuard (always-on limits of password, OTP and token
+ * endpoints) and authSession.trustedOrigins (origins besides the Host
+ * allowed to use the session cookie). The object lives in _params under the
  * id "settings"; a PATCH merges recursively into it (objects merge, other
  * values replace) and bumps the schema generation, so every worker
  * re-reads it on its next request.
@@ -30,7 +32,10 @@ static const char DEFAULTS[] =
 	"{\"label\":\"/api/\",\"audience\":\"\",\"duration\":10,\"maxRequests\":300}],"
 	"\"enabled\":false,\"excludedIPs\":[]},"
 	"\"trustedProxy\":{\"headers\":[],\"useLeftmostIP\":false},"
-	"\"superuserIPs\":[]}";
+	"\"superuserIPs\":[],"
+	"\"authGuard\":{\"enabled\":true,\"perIP\":{\"maxRequests\":30,\"duration\":60},"
+	"\"perIdentity\":{\"maxRequests\":10,\"duration\":300}},"
+	"\"authSession\":{\"trustedOrigins\":[]}}";
 
 /* Recursive merge of patch into base (new tree in a). */
 static hr_json *merge(hr_arena *a, const hr_json *base, const hr_json *patch)
@@ -237,6 +242,30 @@ static bool check_types(hr_arena *a, const hr_json *patch, hr_rerr *err, bool *u
 					     "Must be no less than 0.", NULL);
 				return false;
 			}
+		}
+	}
+	const hr_json *rl = hr_json_get(patch, "rateLimits");
+	const hr_json *rules = rl ? hr_json_get(rl, "rules") : NULL;
+	for (size_t i = 0; rules && i < rules->u.arr.len; i++) {
+		const hr_json *r = rules->u.arr.items[i];
+		const hr_json *aud = hr_json_get(r, "audience"), *label = hr_json_get(r, "label");
+		const hr_json *d = hr_json_get(r, "duration"), *m = hr_json_get(r, "maxRequests");
+		const char *key = NULL, *code = NULL, *msg = NULL;
+		if (!label || label->u.str.len == 0)
+			key = "label", code = "validation_required", msg = "Cannot be blank.";
+		else if (aud && !hr_str_eq_lit(aud->u.str, "") && !hr_str_eq_lit(aud->u.str, "@guest") &&
+			 !hr_str_eq_lit(aud->u.str, "@auth"))
+			key = "audience", code = "validation_in_invalid", msg = "Must be a valid value.";
+		else if (!d || d->u.n.num < 1)
+			key = "duration", code = "validation_min_greater_equal_than_required",
+			msg = "Must be no less than 1.";
+		else if (!m || m->u.n.num < 1)
+			key = "maxRequests", code = "validation_min_greater_equal_than_required",
+			msg = "Must be no less than 1.";
+		if (key) {
+			char *k = hr_arena_printf(a, "rateLimits.rules.%zu.%s", i, key);
+			hr_verrs_add(&err->data, hr_str_make(k, strlen(k)), code, msg, NULL);
+			return false;
 		}
 	}
 	return true;

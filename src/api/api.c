@@ -604,6 +604,53 @@ void api_hash_password(api_req *r, hr_str pw, void (*done)(api_req *r, hr_str ha
 	}
 }
 
+typedef struct verify_job {
+	api_req *r;
+	char *pw;
+	size_t n;
+	char hash[HR_PASSWORD_HASH_MAX];
+	bool ok;
+	void (*done)(api_req *r, bool ok, void *ud);
+	void *ud;
+} verify_job;
+
+static void verify_work(void *ud)
+{
+	verify_job *v = ud;
+	v->ok = hr_password_verify(v->hash, v->pw, v->n);
+}
+
+static void verify_after(hearth_req *req, void *ud)
+{
+	(void)req;
+	verify_job *v = ud;
+	atomic_fetch_sub(&v->r->api->hashing, 1);
+	sodium_memzero(v->pw, v->n);
+	v->done(v->r, v->ok, v->ud);
+}
+
+void api_verify_password(api_req *r, hr_str hash, hr_str pw,
+			 void (*done)(api_req *r, bool ok, void *ud), void *ud)
+{
+	verify_job *v = hr_arena_alloc(r->a, sizeof *v);
+	if (!v || hash.len == 0 || hash.len >= sizeof v->hash) {
+		done(r, false, ud);
+		return;
+	}
+	memset(v, 0, sizeof *v);
+	v->r = r;
+	memcpy(v->hash, hash.ptr, hash.len);
+	v->pw = hr_arena_dup(r->a, pw.ptr, pw.len);
+	v->n = pw.len;
+	v->done = done;
+	v->ud = ud;
+	atomic_fetch_add(&r->api->hashing, 1);
+	if (!v->pw || hearth_req_offload(r->req, verify_work, verify_after, v) != 0) {
+		atomic_fetch_sub(&r->api->hashing, 1);
+		done(r, false, ud);
+	}
+}
+
 /* ---- health ----------------------------------------------------------- */
 
 static void health(hearth_req *req, void *ud)

@@ -69,6 +69,7 @@ typedef struct api_req {
 	const hr_fields *fields;
 	hr_str expand;
 	uint64_t data_gen;	/* hr_store_data_generation() at the start */
+	bool old_password_ok;	/* the body's oldPassword matched (checked on the pool) */
 } api_req;
 
 /*
@@ -146,6 +147,13 @@ void api_writer_schema_dirty(hr_api *api);
  */
 void api_hash_password(api_req *r, hr_str pw, void (*done)(api_req *r, hr_str hash, void *ud),
 		       void *ud);
+
+/*
+ * Verifies pw against a stored argon2id hash on the thread pool, then calls
+ * done(r, ok, ud) on the worker.
+ */
+void api_verify_password(api_req *r, hr_str hash, hr_str pw,
+			 void (*done)(api_req *r, bool ok, void *ud), void *ud);
 
 /* ---- endpoint registration (one per file) ----------------------------- */
 

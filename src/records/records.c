@@ -1457,18 +1457,22 @@ int hr_records_create(hr_rctx *x, const hr_collection *c, const hr_json *body, h
 		}
 	}
 	set_autodates(x, c, vals, sub, true);
+	/* the rules see the virtual row and the submitted body (§7.1) */
+	hr_rule_req rq = *x->rq;
+	rq.body = body_for_rules(x, c, body, vals, sub);
+	const hr_rule_req *saved = x->rq;
+	x->rq = &rq;
 	bool holds;
 	int rc = virtual_rule_holds(x, c, HR_RULE_CREATE, vals, &holds);
+	bool manager = is_superuser(x);
+	if (rc == 0 && holds && !manager && manage_applies(x, c))
+		rc = virtual_rule_holds(x, c, HR_RULE_MANAGE, vals, &manager);
+	x->rq = saved;
 	if (rc)
 		return db_fail(err, rc);
 	if (!holds)
 		return set_err(err, 400, "Failed to create record.");
 	if (c->type == HR_COLL_AUTH) {
-		bool manager = is_superuser(x);
-		if (!manager && manage_applies(x, c)) {
-			if ((rc = virtual_rule_holds(x, c, HR_RULE_MANAGE, vals, &manager)))
-				return db_fail(err, rc);
-		}
 		auth_form(x, c, body, vals, NULL, sub, manager, errs);
 		int idi = hr_coll_field_index(c, HR_STR("id"));
 		bool taken = false;

@@ -119,6 +119,42 @@ describe('hostile access', LIMIT, () => {
 		assert.deepEqual(viaOwner, []);
 	});
 
+	test("a filter through a relation is limited by the target's listRule", async () => {
+		const tags = await su.collections.create({
+			name: 'tags',
+			type: 'base',
+			listRule: 'public = true',
+			viewRule: 'public = true',
+			fields: [
+				{ name: 'name', type: 'text' },
+				{ name: 'public', type: 'bool' },
+			],
+		});
+		await su.collections.create({
+			name: 'items',
+			type: 'base',
+			listRule: '',
+			fields: [
+				{ name: 'title', type: 'text' },
+				{ name: 'tag', type: 'relation', collectionId: tags.id, maxSelect: 1 },
+			],
+		});
+		const secret = await su.collection('tags').create({ name: 'secret', public: false });
+		const open = await su.collection('tags').create({ name: 'open', public: true });
+		await su.collection('items').create({ title: 'hidden-tagged', tag: secret.id });
+		await su.collection('items').create({ title: 'open-tagged', tag: open.id });
+		for (const pb of [guest(srv), C.mallory]) {
+			assert.equal((await pb.collection('items').getList(1, 10, { filter: 'tag.name = "secret"' })).totalItems, 0);
+			assert.equal((await pb.collection('items').getList(1, 10, { filter: 'tag.name ~ "sec"' })).totalItems, 0);
+			assert.equal((await pb.collection('items').getList(1, 10, { filter: 'tag.public = false' })).totalItems, 0);
+			assert.equal((await pb.collection('items').getList(1, 10, { filter: 'tag.name = "open"' })).totalItems, 1);
+			assert.equal((await pb.collection('items').getList(1, 10)).totalItems, 2);
+			const it = await pb.collection('items').getFirstListItem('title = "hidden-tagged"', { expand: 'tag' });
+			assert.ok(!it.expand || !('tag' in it.expand));
+		}
+		assert.equal((await su.collection('items').getList(1, 10, { filter: 'tag.name = "secret"' })).totalItems, 1);
+	});
+
 	test('password, tokenKey and hidden fields cannot be read, filtered or sorted', async () => {
 		const u = await C.mallory.collection('users').getOne(U.victim.id, { fields: 'id,password,tokenKey,secretNote,email' });
 		assert.deepEqual(Object.keys(u), ['id']);

@@ -24,6 +24,15 @@
  * offending keys. Deletes clean up every relation that points at the
  * record (remove the id, cascade, or refuse when a required relation would
  * become empty) before the row goes.
+ *
+ * AUTH RECORDS (§7.5, §11.2): manager access is the manageRule evaluated
+ * like the update rule (for a create, over the virtual row); it unlocks
+ * email and verified, a password change without oldPassword, and the
+ * email in output. The oldPassword itself is verified before the writer
+ * job, off the event loop, and arrives as hr_rctx.old_password_ok. Email
+ * visibility for a non-owner costs one rule query per auth record written,
+ * and only when the collection has a non-empty manageRule and the
+ * requester is signed in.
  */
 #include "records/records.h"
 

@@ -28,7 +28,7 @@
 
 static int bootstrap(hr_db *db, void *ud)
 {
-	return hr_schema_bootstrap(db, ud);
+	return hr_schema_bootstrap_app(db, ud);
 }
 
 int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbuf, size_t n)

@@ -1548,11 +1548,11 @@ static int bootstrap_auth(hr_db *db, const char *json, size_t len, bool superuse
 }
 
 /*
- * A fresh data directory (no _superusers yet) gets _superusers and the
- * default "users" collection in one transaction; an existing one is left as
- * it is, so deleting "users" stays deleted.
+ * A fresh database (no _superusers yet) gets _superusers and, with
+ * default_users, the default "users" collection in one transaction; an
+ * existing one is left as it is, so a deleted "users" stays deleted.
  */
-int hr_schema_bootstrap(hr_db *db, hr_db_error *err)
+static int bootstrap(hr_db *db, bool default_users, hr_db_error *err)
 {
 	int rc = hr_db_exec(db, SYSTEM_TABLES, err);
 	if (rc)
@@ -1573,11 +1573,21 @@ int hr_schema_bootstrap(hr_db *db, hr_db_error *err)
 	if (rc)
 		return rc;
 	rc = bootstrap_auth(db, SUPERUSERS_JSON, sizeof SUPERUSERS_JSON - 1, true, now, err);
-	if (rc == 0)
+	if (rc == 0 && default_users)
 		rc = bootstrap_auth(db, USERS_JSON, sizeof USERS_JSON - 1, false, now, err);
 	if (rc == 0)
 		rc = hr_db_commit(db, err);
 	else
 		hr_db_rollback(db);
 	return rc;
+}
+
+int hr_schema_bootstrap(hr_db *db, hr_db_error *err)
+{
+	return bootstrap(db, false, err);
+}
+
+int hr_schema_bootstrap_app(hr_db *db, hr_db_error *err)
+{
+	return bootstrap(db, true, err);
 }

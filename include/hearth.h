@@ -157,6 +157,10 @@ hearth_str hearth_req_query(const hearth_req *req); /* raw, after '?' */
 /* First header named name (case-insensitive), {NULL,0} when absent. */
 hearth_str hearth_req_header(const hearth_req *req, const char *name);
 
+/* The i-th request header (0-based, as received) and its name; {NULL,0}
+ * past the last one. */
+hearth_str hearth_req_header_at(const hearth_req *req, unsigned i, hearth_str *name);
+
 /* A route parameter, decoded; {NULL,0} when the route has no such name. */
 hearth_str hearth_req_param(const hearth_req *req, const char *name);
 

@@ -31,7 +31,7 @@
 
 static int bootstrap(hr_db *db, void *ud)
 {
-	return hr_schema_bootstrap(db, ud);
+	return hr_schema_bootstrap_app(db, ud);
 }
 
 int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbuf, size_t n)
@@ -308,6 +308,8 @@ hr_str api_query(api_req *r, const char *name)
 	return v.ptr ? hr_str_make(v.ptr, v.len) : HR_STR("");
 }
 
+static void request_maps(api_req *r);
+
 api_req *api_begin(hr_api *api, hearth_req *req)
 {
 	hr_arena *a = hr_http_req_arena(req);
@@ -354,6 +356,7 @@ api_req *api_begin(hr_api *api, hearth_req *req)
 	resolve_auth(r);
 	if (!api_guard_begin(r))
 		return NULL;
+	request_maps(r);
 	r->expand = api_query(r, "expand");
 	hr_str fields = api_query(r, "fields");
 	if (fields.len) {
@@ -366,6 +369,96 @@ api_req *api_begin(hr_api *api, hearth_req *req)
 		r->fields = f;
 	}
 	return r;
+}
+
+/* Does any rule of the schema read @request.<what>? */
+static bool rules_read(const hr_schema *s, const char *what)
+{
+	size_t n = strlen(what);
+	for (unsigned i = 0; i < s->n; i++)
+		for (int k = 0; k < HR_RULE__COUNT; k++) {
+			hr_str rule = s->cols[i].rules[k];
+			if (rule.len >= n && memmem(rule.ptr, rule.len, what, n))
+				return true;
+		}
+	return false;
+}
+
+static hr_json *json_object(hr_arena *a, size_t cap)
+{
+	hr_json *o = hr_arena_alloc(a, sizeof *o);
+	hr_json_member *m = hr_arena_alloc(a, (cap + 1) * sizeof *m);
+	if (!o || !m)
+		return NULL;
+	o->type = HR_JSON_OBJECT;
+	o->u.obj.members = m;
+	o->u.obj.len = 0;
+	return o;
+}
+
+static void json_add_string(hr_arena *a, hr_json *o, hr_str key, hr_str val)
+{
+	hr_json *v = hr_arena_alloc(a, sizeof *v);
+	if (!v)
+		return;
+	v->type = HR_JSON_STRING;
+	v->u.str = val;
+	o->u.obj.members[o->u.obj.len++] = (hr_json_member){key, v};
+}
+
+/*
+ * @request.query and @request.headers (§6.6), built only when some rule
+ * reads them: query parameters form-decoded, header names lower-cased
+ * with '-' as '_'. Lookups take the first of repeated names.
+ */
+static void request_maps(api_req *r)
+{
+	if (rules_read(r->schema, "@request.query.")) {
+		hearth_str q = hearth_req_query(r->req);
+		size_t cap = 1;
+		for (size_t i = 0; i < q.len; i++)
+			cap += q.ptr[i] == '&';
+		hr_json *o = json_object(r->a, cap);
+		for (size_t i = 0; o && i < q.len;) {
+			size_t start = i;
+			while (i < q.len && q.ptr[i] != '&')
+				i++;
+			hr_str pair = hr_str_make(q.ptr + start, i - start);
+			i++;
+			size_t eq = 0;
+			while (eq < pair.len && pair.ptr[eq] != '=')
+				eq++;
+			hr_str k = hr_str_make(pair.ptr, eq);
+			hr_str v = eq < pair.len ? hr_str_make(pair.ptr + eq + 1, pair.len - eq - 1) : HR_STR("");
+			char *kd = hr_arena_alloc(r->a, k.len + 1), *vd = hr_arena_alloc(r->a, v.len + 1);
+			if (!kd || !vd)
+				break;
+			long kl = hr_str_pct_decode(k, kd, true), vl = hr_str_pct_decode(v, vd, true);
+			if (kl <= 0 || vl < 0)
+				continue;
+			json_add_string(r->a, o, hr_str_make(kd, (size_t)kl), hr_str_make(vd, (size_t)vl));
+		}
+		r->rq.query = o;
+	}
+	if (rules_read(r->schema, "@request.headers.")) {
+		unsigned n = 0;
+		hearth_str name;
+		while (hearth_req_header_at(r->req, n, &name).ptr || name.ptr)
+			n++;
+		hr_json *o = json_object(r->a, n);
+		for (unsigned i = 0; o && i < n; i++) {
+			hearth_str v = hearth_req_header_at(r->req, i, &name);
+			char *k = hr_arena_alloc(r->a, name.len + 1);
+			if (!k)
+				break;
+			for (size_t j = 0; j < name.len; j++) {
+				char ch = name.ptr[j];
+				k[j] = ch == '-' ? '_' : (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+			}
+			json_add_string(r->a, o, hr_str_make(k, name.len), hr_str_make(v.ptr ? v.ptr : "", v.len));
+		}
+		r->rq.headers = o;
+	}
 }
 
 void api_rctx(api_req *r, hr_db *db, hr_rctx *x)
@@ -647,6 +740,53 @@ void api_hash_password(api_req *r, hr_str pw, void (*done)(api_req *r, hr_str ha
 	if (!h->pw || hearth_req_offload(r->req, hash_work, hash_after, h) != 0) {
 		atomic_fetch_sub(&r->api->hashing, 1);
 		done(r, HR_STR(""), ud);
+	}
+}
+
+typedef struct verify_job {
+	api_req *r;
+	char *pw;
+	size_t n;
+	char hash[HR_PASSWORD_HASH_MAX];
+	bool ok;
+	void (*done)(api_req *r, bool ok, void *ud);
+	void *ud;
+} verify_job;
+
+static void verify_work(void *ud)
+{
+	verify_job *v = ud;
+	v->ok = hr_password_verify(v->hash, v->pw, v->n);
+}
+
+static void verify_after(hearth_req *req, void *ud)
+{
+	(void)req;
+	verify_job *v = ud;
+	atomic_fetch_sub(&v->r->api->hashing, 1);
+	sodium_memzero(v->pw, v->n);
+	v->done(v->r, v->ok, v->ud);
+}
+
+void api_verify_password(api_req *r, hr_str hash, hr_str pw,
+			 void (*done)(api_req *r, bool ok, void *ud), void *ud)
+{
+	verify_job *v = hr_arena_alloc(r->a, sizeof *v);
+	if (!v || hash.len == 0 || hash.len >= sizeof v->hash) {
+		done(r, false, ud);
+		return;
+	}
+	memset(v, 0, sizeof *v);
+	v->r = r;
+	memcpy(v->hash, hash.ptr, hash.len);
+	v->pw = hr_arena_dup(r->a, pw.ptr, pw.len);
+	v->n = pw.len;
+	v->done = done;
+	v->ud = ud;
+	atomic_fetch_add(&r->api->hashing, 1);
+	if (!v->pw || hearth_req_offload(r->req, verify_work, verify_after, v) != 0) {
+		atomic_fetch_sub(&r->api->hashing, 1);
+		done(r, false, ud);
 	}
 }
 

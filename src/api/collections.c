@@ -23,6 +23,7 @@
 
 #include "api/internal.h"
 #include "core/common.h"
+#include "core/rand.h"
 #include "core/time.h"
 
 static const char *const internal_tables[] = {"_collections", "_params", "_migrations", "_otps",
@@ -475,6 +476,39 @@ static void validate(hr_arena *a, const hr_schema *s, hr_collection *c, const hr
  * Builds the collection to save from body over `old` (NULL: create).
  * Returns 0, or 400 with err filled.
  */
+
+/* A changed authRule invalidates every token of the collection (§7.6):
+ * replaces options.authToken.secret in opts (an object in a's arena). */
+static int rotate_auth_secret(hr_arena *a, hr_json *opts)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	for (size_t k = 0; k < opts->u.obj.len; k++) {
+		hr_json_member *om = &opts->u.obj.members[k];
+		if (!hr_str_eq_lit(om->key, "authToken") || !om->value || om->value->type != HR_JSON_OBJECT)
+			continue;
+		const hr_json *cur = om->value;
+		hr_json *nv = hr_arena_alloc(a, sizeof *nv);
+		hr_json *sv = hr_arena_alloc(a, sizeof *sv);
+		hr_json_member *nm = hr_arena_alloc(a, (cur->u.obj.len + 1) * sizeof *nm);
+		char *sec = hr_arena_alloc(a, 51);
+		if (!nv || !sv || !nm || !sec)
+			return HR_ENOMEM;
+		hr_rand_string(sec, 50, alnum, sizeof alnum - 1);
+		sv->type = HR_JSON_STRING;
+		sv->u.str = hr_str_make(sec, 50);
+		size_t n = 0;
+		for (size_t i = 0; i < cur->u.obj.len; i++)
+			if (!hr_str_eq_lit(cur->u.obj.members[i].key, "secret"))
+				nm[n++] = cur->u.obj.members[i];
+		nm[n++] = (hr_json_member){HR_STR("secret"), sv};
+		nv->type = HR_JSON_OBJECT;
+		nv->u.obj.members = nm;
+		nv->u.obj.len = n;
+		om->value = nv;
+	}
+	return 0;
+}
+
 static int prepare(api_req *r, hr_db *db, const hr_schema *s, const hr_json *body,
 		   const hr_collection *old, hr_collection *c, hr_rerr *err)
 {
@@ -585,6 +619,13 @@ static int prepare(api_req *r, hr_db *db, const hr_schema *s, const hr_json *bod
 		if (!hr_json_get(merged, "authRule")) {
 			c->rule_set[HR_RULE_AUTH] = old ? old->rule_set[HR_RULE_AUTH] : true;
 			c->rules[HR_RULE_AUTH] = old ? old->rules[HR_RULE_AUTH] : HR_STR("");
+		}
+		if (old && old->type == HR_COLL_AUTH &&
+		    (old->rule_set[HR_RULE_AUTH] != c->rule_set[HR_RULE_AUTH] ||
+		     !hr_str_eq(old->rules[HR_RULE_AUTH], c->rules[HR_RULE_AUTH])) &&
+		    rotate_auth_secret(a, no) != 0) {
+			err->status = 500;
+			return HR_ENOMEM;
 		}
 	}
 	if (old) {

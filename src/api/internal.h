@@ -83,6 +83,7 @@ typedef struct api_req {
 	bool cookie_auth;	/* ... and it came from the session cookie */
 	hr_str ip;		/* client IP (§18.4), computed on first use */
 	const struct route_info *route; /* guard.c's classification, or NULL */
+	bool old_password_ok;	/* the body's oldPassword matched (checked on the pool) */
 } api_req;
 
 /*
@@ -160,6 +161,13 @@ void api_writer_schema_dirty(hr_api *api);
  */
 void api_hash_password(api_req *r, hr_str pw, void (*done)(api_req *r, hr_str hash, void *ud),
 		       void *ud);
+
+/*
+ * Verifies pw against a stored argon2id hash on the thread pool, then calls
+ * done(r, ok, ud) on the worker.
+ */
+void api_verify_password(api_req *r, hr_str hash, hr_str pw,
+			 void (*done)(api_req *r, bool ok, void *ud), void *ud);
 
 /* ---- endpoint registration (one per file) ----------------------------- */
 

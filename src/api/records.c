@@ -153,6 +153,7 @@ int api_records_action(api_req *r, hr_db *db, const hr_schema *schema, const cha
 	api_rctx(r, db, &x);
 	x.schema = schema;
 	x.password_hash = password_hash;
+	x.old_password_ok = r->old_password_ok;
 	const hr_collection *c = hr_schema_find(schema, coll);
 	bool del = strcmp(method, "DELETE") == 0;
 	if (!c) {
@@ -216,6 +217,22 @@ static void after_hash(api_req *r, hr_str hash, void *ud)
 	submit_write(r, p->method, &p->body, hash);
 }
 
+static void write_with_password(api_req *r, pending_write *p)
+{
+	hr_json *pw = hr_json_get(p->body.obj, "password");
+	if (pw && pw->type == HR_JSON_STRING && pw->u.str.len > 0 && pw->u.str.len <= 255) {
+		api_hash_password(r, pw->u.str, after_hash, p);
+		return;
+	}
+	submit_write(r, p->method, &p->body, HR_STR(""));
+}
+
+static void after_verify(api_req *r, bool ok, void *ud)
+{
+	r->old_password_ok = ok;
+	write_with_password(r, ud);
+}
+
 static void create_or_update(hearth_req *req, void *ud, const char *method)
 {
 	api_req *r = api_begin(ud, req);
@@ -229,19 +246,33 @@ static void create_or_update(hearth_req *req, void *ud, const char *method)
 	hr_body body;
 	if (!api_body(r, &body, NULL))
 		return;
-	hr_json *pw = c->type == HR_COLL_AUTH ? hr_json_get(body.obj, "password") : NULL;
-	if (pw && pw->type == HR_JSON_STRING && pw->u.str.len > 0 && pw->u.str.len <= 255) {
-		pending_write *p = hr_arena_alloc(r->a, sizeof *p);
-		if (!p) {
-			api_error(r, 500, NULL);
-			return;
-		}
-		p->method = method;
-		p->body = body;
-		api_hash_password(r, pw->u.str, after_hash, p);
+	if (c->type != HR_COLL_AUTH) {
+		submit_write(r, method, &body, HR_STR(""));
 		return;
 	}
-	submit_write(r, method, &body, HR_STR(""));
+	pending_write *p = hr_arena_alloc(r->a, sizeof *p);
+	if (!p) {
+		api_error(r, 500, NULL);
+		return;
+	}
+	p->method = method;
+	p->body = body;
+	/* an owner's password change: oldPassword is checked off the loop too */
+	hr_json *old = hr_json_get(body.obj, "oldPassword");
+	hearth_str id = hearth_req_param(req, "id");
+	if (strcmp(method, "PATCH") == 0 && old && old->type == HR_JSON_STRING && old->u.str.len &&
+	    old->u.str.len <= 255 && id.ptr) {
+		hr_rctx x;
+		api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
+		hr_json *rec = NULL;
+		hr_json *h = NULL;
+		if (hr_records_load(&x, c, hr_str_make(id.ptr, id.len), &rec) == 0)
+			h = hr_json_get(rec, "password");
+		api_verify_password(r, h && h->type == HR_JSON_STRING ? h->u.str : HR_STR(""),
+				    old->u.str, after_verify, p);
+		return;
+	}
+	write_with_password(r, p);
 }
 
 static void create(hearth_req *req, void *ud)

@@ -1454,6 +1454,40 @@ static const char SUPERUSERS_JSON[] =
 	"\"CREATE UNIQUE INDEX `idx_email_pbc_3142635823` ON `_superusers` (`email`) WHERE `email` != ''\"]"
 	"}";
 
+/* The default "users" collection created with a fresh data directory. */
+static const char USERS_JSON[] =
+	"{\"id\":\"_pb_users_auth_\",\"name\":\"users\",\"type\":\"auth\",\"system\":false,"
+	"\"listRule\":\"id = @request.auth.id\",\"viewRule\":\"id = @request.auth.id\","
+	"\"createRule\":\"\",\"updateRule\":\"id = @request.auth.id\","
+	"\"deleteRule\":\"id = @request.auth.id\","
+	"\"fields\":["
+	"{\"autogeneratePattern\":\"[a-z0-9]{15}\",\"help\":\"\",\"hidden\":false,"
+	"\"id\":\"text3208210256\",\"max\":15,\"min\":15,\"name\":\"id\",\"pattern\":\"^[a-z0-9]+$\","
+	"\"presentable\":false,\"primaryKey\":true,\"required\":true,\"system\":true,\"type\":\"text\"},"
+	"{\"cost\":0,\"help\":\"\",\"hidden\":true,\"id\":\"password901924565\",\"max\":0,\"min\":8,"
+	"\"name\":\"password\",\"pattern\":\"\",\"presentable\":false,\"required\":true,\"system\":true,"
+	"\"type\":\"password\"},"
+	"{\"autogeneratePattern\":\"[a-zA-Z0-9]{50}\",\"help\":\"\",\"hidden\":true,"
+	"\"id\":\"text2504183744\",\"max\":60,\"min\":30,\"name\":\"tokenKey\",\"pattern\":\"\","
+	"\"presentable\":false,\"primaryKey\":false,\"required\":true,\"system\":true,\"type\":\"text\"},"
+	"{\"exceptDomains\":null,\"help\":\"\",\"hidden\":false,\"id\":\"email3885137012\","
+	"\"name\":\"email\",\"onlyDomains\":null,\"presentable\":false,\"required\":true,"
+	"\"system\":true,\"type\":\"email\"},"
+	"{\"help\":\"\",\"hidden\":false,\"id\":\"bool1547992806\",\"name\":\"emailVisibility\","
+	"\"presentable\":false,\"required\":false,\"system\":true,\"type\":\"bool\"},"
+	"{\"help\":\"\",\"hidden\":false,\"id\":\"bool256245529\",\"name\":\"verified\","
+	"\"presentable\":false,\"required\":false,\"system\":true,\"type\":\"bool\"},"
+	"{\"autogeneratePattern\":\"\",\"help\":\"\",\"hidden\":false,\"id\":\"text1579384326\","
+	"\"max\":255,\"min\":0,\"name\":\"name\",\"pattern\":\"\",\"presentable\":false,"
+	"\"primaryKey\":false,\"required\":false,\"system\":false,\"type\":\"text\"},"
+	"{\"hidden\":false,\"id\":\"autodate2990389176\",\"name\":\"created\",\"onCreate\":true,"
+	"\"onUpdate\":false,\"presentable\":false,\"system\":false,\"type\":\"autodate\"},"
+	"{\"hidden\":false,\"id\":\"autodate3332085495\",\"name\":\"updated\",\"onCreate\":true,"
+	"\"onUpdate\":true,\"presentable\":false,\"system\":false,\"type\":\"autodate\"}],"
+	"\"indexes\":[\"CREATE UNIQUE INDEX `idx_tokenKey__pb_users_auth_` ON `users` (`tokenKey`)\","
+	"\"CREATE UNIQUE INDEX `idx_email__pb_users_auth_` ON `users` (`email`) WHERE `email` != ''\"]"
+	"}";
+
 static void secret(char out[51])
 {
 	static const char a[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -1508,7 +1542,42 @@ int hr_schema_default_auth_options(hr_arena *a, bool superusers, hr_json **out)
 	return hr_json_parse(a, txt, strlen(txt), 16, out, &je);
 }
 
-int hr_schema_bootstrap(hr_db *db, hr_db_error *err)
+/* Creates one built-in auth collection from its JSON definition. */
+static int bootstrap_auth(hr_db *db, const char *json, size_t len, bool superusers, const char *now,
+			  hr_db_error *err)
+{
+	hr_arena a;
+	hr_arena_init(&a, NULL, 0, 0);
+	hr_json *j;
+	hr_json_error je = {0};
+	hr_collection c;
+	const char *what = NULL;
+	int rc = hr_json_parse(&a, json, len, 16, &j, &je);
+	if (rc == 0)
+		rc = hr_collection_from_json(&a, j, &c, &what);
+	if (rc == 0)
+		rc = hr_schema_default_auth_options(&a, superusers, &c.options);
+	if (rc == 0) {
+		c.created = c.updated = hr_str_make(now, HR_TIME_LEN);
+		c.rule_set[HR_RULE_AUTH] = true;
+		c.rules[HR_RULE_AUTH] = HR_STR("");
+		c.rule_set[HR_RULE_MANAGE] = false;
+		rc = hr_schema_migrate(db, NULL, &c, err);
+	} else if (err) {
+		err->code = rc;
+		snprintf(err->msg, sizeof err->msg, "built-in collection definition: %s",
+			 je.message ? je.message : what);
+	}
+	hr_arena_dispose(&a);
+	return rc;
+}
+
+/*
+ * A fresh database (no _superusers yet) gets _superusers and, with
+ * default_users, the default "users" collection in one transaction; an
+ * existing one is left as it is, so a deleted "users" stays deleted.
+ */
+static int bootstrap(hr_db *db, bool default_users, hr_db_error *err)
 {
 	int rc = hr_db_exec(db, SYSTEM_TABLES, err);
 	if (rc)
@@ -1523,37 +1592,27 @@ int hr_schema_bootstrap(hr_db *db, hr_db_error *err)
 		return 0;
 	if (found < 0)
 		return found;
-	hr_arena a;
-	hr_arena_init(&a, NULL, 0, 0);
-	hr_json *j;
-	hr_json_error je;
-	hr_collection c;
-	const char *what;
 	char now[HR_TIME_LEN + 1];
 	hr_time_format(hr_time_now_ms(), now);
-	rc = hr_json_parse(&a, SUPERUSERS_JSON, sizeof SUPERUSERS_JSON - 1, 16, &j, &je);
+	rc = hr_db_begin(db, true, err);
+	if (rc)
+		return rc;
+	rc = bootstrap_auth(db, SUPERUSERS_JSON, sizeof SUPERUSERS_JSON - 1, true, now, err);
+	if (rc == 0 && default_users)
+		rc = bootstrap_auth(db, USERS_JSON, sizeof USERS_JSON - 1, false, now, err);
 	if (rc == 0)
-		rc = hr_collection_from_json(&a, j, &c, &what);
-	if (rc == 0)
-		rc = hr_schema_default_auth_options(&a, true, &c.options);
-	if (rc == 0) {
-		c.created = c.updated = hr_str_make(now, HR_TIME_LEN);
-		c.rule_set[HR_RULE_AUTH] = true;
-		c.rules[HR_RULE_AUTH] = HR_STR("");
-		c.rule_set[HR_RULE_MANAGE] = false;
-		rc = hr_db_begin(db, true, err);
-		if (rc == 0) {
-			rc = hr_schema_migrate(db, NULL, &c, err);
-			if (rc == 0)
-				rc = hr_db_commit(db, err);
-			else
-				hr_db_rollback(db);
-		}
-	} else if (err) {
-		err->code = rc;
-		snprintf(err->msg, sizeof err->msg, "built-in collection definition: %s",
-			 je.message ? je.message : what);
-	}
-	hr_arena_dispose(&a);
+		rc = hr_db_commit(db, err);
+	else
+		hr_db_rollback(db);
 	return rc;
+}
+
+int hr_schema_bootstrap(hr_db *db, hr_db_error *err)
+{
+	return bootstrap(db, false, err);
+}
+
+int hr_schema_bootstrap_app(hr_db *db, hr_db_error *err)
+{
+	return bootstrap(db, true, err);
 }

@@ -160,6 +160,10 @@ int hr_coll_field_index(const hr_collection *c, hr_str name);
  */
 int hr_schema_bootstrap(hr_db *db, hr_db_error *err);
 
+/* The same, plus the default "users" auth collection (id _pb_users_auth_)
+ * when the database is new: what a server's data directory starts with. */
+int hr_schema_bootstrap_app(hr_db *db, hr_db_error *err);
+
 /* Loads every collection into a new snapshot. */
 int hr_schema_load(hr_db *db, uint64_t generation, hr_schema **out, hr_db_error *err);
 void hr_schema_free(hr_schema *s);

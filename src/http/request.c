@@ -87,6 +87,16 @@ hearth_str hearth_req_header(const hearth_req *req, const char *name)
 	return h ? pub(h->value) : (hearth_str){NULL, 0};
 }
 
+hearth_str hearth_req_header_at(const hearth_req *req, unsigned i, hearth_str *name)
+{
+	if (i >= req->head.num_headers) {
+		*name = (hearth_str){NULL, 0};
+		return (hearth_str){NULL, 0};
+	}
+	*name = pub(req->head.headers[i].name);
+	return pub(req->head.headers[i].value);
+}
+
 hearth_str hearth_req_param(const hearth_req *req, const char *name)
 {
 	size_t n = strlen(name);

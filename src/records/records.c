@@ -26,6 +26,15 @@
  * offending keys. Deletes clean up every relation that points at the
  * record (remove the id, cascade, or refuse when a required relation would
  * become empty) before the row goes.
+ *
+ * AUTH RECORDS (§7.5, §11.2): manager access is the manageRule evaluated
+ * like the update rule (for a create, over the virtual row); it unlocks
+ * email and verified, a password change without oldPassword, and the
+ * email in output. The oldPassword itself is verified before the writer
+ * job, off the event loop, and arrives as hr_rctx.old_password_ok. Email
+ * visibility for a non-owner costs one rule query per auth record written,
+ * and only when the collection has a non-empty manageRule and the
+ * requester is signed in.
  */
 #include "records/records.h"
 
@@ -150,7 +159,9 @@ static bool field_visible(const hr_rctx *x, const hr_field *f)
 	return true;
 }
 
-static bool email_visible(const hr_rctx *x, const hr_rec *r, bool always_email)
+static bool can_manage(hr_rctx *x, const hr_collection *c, hr_str id);
+
+static bool email_visible(hr_rctx *x, const hr_rec *r, bool always_email)
 {
 	if (always_email || is_superuser(x))
 		return true;
@@ -161,7 +172,7 @@ static bool email_visible(const hr_rctx *x, const hr_rec *r, bool always_email)
 	if (q && q->auth_coll && hr_str_eq(q->auth_coll->id, r->c->id) &&
 	    hr_str_eq(q->auth_id, rec_id(r)))
 		return true;
-	return false;
+	return can_manage(x, r->c, rec_id(r));
 }
 
 static void write_rec(hr_rctx *x, const hr_rec *r, bool always_email, hr_buf *out);
@@ -967,6 +978,30 @@ static int not_found(hr_rerr *err)
 	return set_err(err, 404, "The requested resource wasn't found.");
 }
 
+/* Can manageRule grant anything at all to this requester (§7.5)? */
+static bool manage_applies(const hr_rctx *x, const hr_collection *c)
+{
+	return c->type == HR_COLL_AUTH && c->rule_set[HR_RULE_MANAGE] && c->rules[HR_RULE_MANAGE].len &&
+	       x->rq->auth_id.len;
+}
+
+/*
+ * Manager access to the stored auth record id (§7.5): superusers, or a
+ * signed-in requester for whom the record satisfies the non-empty
+ * manageRule, evaluated like an update rule (x->rq carries the body).
+ */
+static bool can_manage(hr_rctx *x, const hr_collection *c, hr_str id)
+{
+	if (is_superuser(x))
+		return true;
+	if (!manage_applies(x, c))
+		return false;
+	hr_rerr e;
+	hr_rerr_init(&e, x->a);
+	hr_rec *r;
+	return fetch_one(x, c, id, HR_RULE_MANAGE, &r, &e) == 0;
+}
+
 int hr_records_view(hr_rctx *x, const hr_collection *c, hr_str id, hr_buf *out, hr_rerr *err)
 {
 	if (!is_superuser(x) && !c->rule_set[HR_RULE_VIEW])
@@ -1166,11 +1201,12 @@ static void unique_errors(hr_rctx *x, const hr_collection *c, const char *cols, 
 		hr_verrs_add(errs, HR_STR("id"), "validation_not_unique", "Value must be unique.", NULL);
 }
 
-/* Runs the create rule over the virtual row (§7.4). true when it holds. */
-static int create_rule_holds(hr_rctx *x, const hr_collection *c, const hr_val *vals, bool *holds)
+/* Runs rule kind over the create's virtual row (§7.4). true when it holds. */
+static int virtual_rule_holds(hr_rctx *x, const hr_collection *c, int kind, const hr_val *vals,
+			      bool *holds)
 {
 	*holds = true;
-	if (is_superuser(x) || c->rules[HR_RULE_CREATE].len == 0)
+	if (is_superuser(x) || c->rules[kind].len == 0)
 		return 0;
 	hr_sql_ctx sx;
 	hr_sql_ctx_init(&sx, x->a, x->schema, x->rq, false);
@@ -1196,7 +1232,7 @@ static int create_rule_holds(hr_rctx *x, const hr_collection *c, const hr_val *v
 	hr_buf_append_cstr(&sql, ") SELECT 1 FROM ");
 	q_ident(&sql, c->name);
 	hr_buf_append_cstr(&sql, " r");
-	if (hr_sql_where_text(&sx, c, HR_STR("r"), c->rules[HR_RULE_CREATE], &where) != 0) {
+	if (hr_sql_where_text(&sx, c, HR_STR("r"), c->rules[kind], &where) != 0) {
 		*holds = false;
 		goto out;
 	}
@@ -1225,55 +1261,119 @@ out:
 	return rc;
 }
 
-/* Auth-collection form checks on password/passwordConfirm (§8.3, §8.4). */
+static hr_str body_text(const hr_json *body, const char *key)
+{
+	const hr_json *v = hr_json_get(body, key);
+	return v && v->type == HR_JSON_STRING ? v->u.str : HR_STR("");
+}
+
+/*
+ * Auth-record form checks (§11.2): email and verified are locked unless the
+ * requester has manager access, password needs passwordConfirm and, for an
+ * owner's update, a verified oldPassword; a password or email change
+ * regenerates tokenKey. stored is the record before the update (NULL on
+ * create); vals already hold the submitted values.
+ */
 static void auth_form(hr_rctx *x, const hr_collection *c, const hr_json *body, hr_val *vals,
-		      bool *submitted, bool creating, hr_verrs *errs)
+		      const hr_val *stored, bool *submitted, bool manager, hr_verrs *errs)
 {
 	if (c->type != HR_COLL_AUTH)
 		return;
+	bool creating = stored == NULL;
+	bool email_changed = false;
+	int ei = hr_coll_field_index(c, HR_STR("email"));
+	if (!creating && ei >= 0 && submitted[ei] && !hr_str_eq(vals[ei].s, stored[ei].s)) {
+		email_changed = true;
+		if (!manager)
+			hr_verrs_add(errs, HR_STR("email"), "validation_values_mismatch", "Values don't match.",
+				     NULL);
+	}
+	int vi = hr_coll_field_index(c, HR_STR("verified"));
+	if (vi >= 0 && !manager && vals[vi].b != (creating ? false : stored[vi].b))
+		hr_verrs_add(errs, HR_STR("verified"), "validation_values_mismatch", "Values don't match.",
+			     NULL);
 	int pi = hr_coll_field_index(c, HR_STR("password"));
 	if (pi < 0)
 		return;
-	hr_json *pw = hr_json_get(body, "password");
-	hr_json *pc = hr_json_get(body, "passwordConfirm");
-	if (creating || pw) {
-		hr_str plain = pw && pw->type == HR_JSON_STRING ? pw->u.str : HR_STR("");
-		hr_str conf = pc && pc->type == HR_JSON_STRING ? pc->u.str : HR_STR("");
-		if (plain.len == 0) {
-			hr_verrs_add(errs, HR_STR("password"), "validation_required", "Cannot be blank.", NULL);
-		} else {
-			hr_val pv = {HR_V_TEXT, plain, 0, false};
-			if (hr_field_validate(x->a, &c->fields[pi], &pv, errs, HR_STR("password"))) {
-				if (!hr_str_eq(plain, conf))
-					hr_verrs_add(errs, HR_STR("passwordConfirm"), "validation_values_mismatch",
-						     "Values don't match.", NULL);
-			}
-		}
+	hr_str plain = body_text(body, "password");
+	hr_str conf = body_text(body, "passwordConfirm");
+	hr_str oldpw = body_text(body, "oldPassword");
+	submitted[pi] = false;
+	if (plain.len == 0 && (creating || conf.len || oldpw.len))
+		hr_verrs_add(errs, HR_STR("password"), "validation_required", "Cannot be blank.", NULL);
+	if (plain.len) {
+		hr_val pv = {HR_V_TEXT, plain, 0, false};
+		hr_field_validate(x->a, &c->fields[pi], &pv, errs, HR_STR("password"));
+	}
+	if (creating || plain.len || oldpw.len) {
+		if (conf.len == 0)
+			hr_verrs_add(errs, HR_STR("passwordConfirm"), "validation_required", "Cannot be blank.",
+				     NULL);
+		else if (!hr_str_eq(plain, conf))
+			hr_verrs_add(errs, HR_STR("passwordConfirm"), "validation_values_mismatch",
+				     "Values don't match.", NULL);
+	}
+	if (!creating && !manager && plain.len) {
+		if (oldpw.len == 0)
+			hr_verrs_add(errs, HR_STR("oldPassword"), "validation_required", "Cannot be blank.",
+				     NULL);
+		else if (!x->old_password_ok)
+			hr_verrs_add(errs, HR_STR("oldPassword"), "validation_invalid_old_password",
+				     "Missing or invalid old password.", NULL);
+	}
+	if (plain.len) {
 		if (x->password_hash.len) {
 			vals[pi].kind = HR_V_TEXT;
 			vals[pi].s = x->password_hash;
 			submitted[pi] = true;
-		} else if (plain.len) {
+		} else {
 			hr_verrs_add(errs, HR_STR("password"), "validation_invalid_format",
 				     "Invalid value format.", NULL);
 		}
-		/* a password change invalidates every token: new tokenKey */
-		int tk = hr_coll_field_index(c, HR_STR("tokenKey"));
-		if (tk >= 0 && !creating && plain.len) {
-			hr_str gen;
-			if (hr_field_autogen(x->a, c->fields[tk].autogen, &gen)) {
-				vals[tk].kind = HR_V_TEXT;
-				vals[tk].s = gen;
-				submitted[tk] = true;
-			}
+	} else if (!creating) {
+		vals[pi] = stored[pi];
+	}
+	/* a password or email change invalidates every token: new tokenKey */
+	int tk = hr_coll_field_index(c, HR_STR("tokenKey"));
+	if (tk >= 0 && !creating && (plain.len || email_changed)) {
+		hr_str gen;
+		if (hr_field_autogen(x->a, c->fields[tk].autogen, &gen)) {
+			vals[tk].kind = HR_V_TEXT;
+			vals[tk].s = gen;
+			submitted[tk] = true;
 		}
 	}
-	if (creating) {
-		int vi = hr_coll_field_index(c, HR_STR("verified"));
-		if (vi >= 0 && vals[vi].b && !is_superuser(x))
-			hr_verrs_add(errs, HR_STR("verified"), "validation_values_mismatch",
-				     "Values don't match.", NULL);
+}
+
+/* An auth record id must be unique across every auth collection (§11.2). */
+static int auth_id_taken(hr_rctx *x, const hr_collection *c, hr_str id, bool *taken)
+{
+	*taken = false;
+	if (c->type != HR_COLL_AUTH)
+		return 0;
+	for (unsigned k = 0; k < x->schema->n && !*taken; k++) {
+		const hr_collection *o = &x->schema->cols[k];
+		if (o->type != HR_COLL_AUTH || hr_str_eq(o->id, c->id))
+			continue;
+		hr_buf sql;
+		hr_buf_init(&sql, 1u << 16);
+		hr_buf_append_cstr(&sql, "SELECT 1 FROM ");
+		q_ident(&sql, o->name);
+		hr_buf_append_cstr(&sql, " WHERE \"id\" = ?1 LIMIT 1");
+		hr_db_stmt *st;
+		int rc = sql.err ? HR_ENOMEM : hr_db_prepare(x->db, hr_str_make(sql.ptr, sql.len), &st, NULL);
+		hr_buf_dispose(&sql);
+		if (rc)
+			return rc;
+		hr_val v = {HR_V_TEXT, id, 0, false};
+		hr_field_bind(st, 1, &v);
+		rc = hr_db_step(st, NULL);
+		hr_db_release(st);
+		if (rc < 0)
+			return rc;
+		*taken = rc == HR_DB_ROW;
 	}
+	return 0;
 }
 
 static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, const bool *which,
@@ -1374,9 +1474,6 @@ int hr_records_create(hr_rctx *x, const hr_collection *c, const hr_json *body, h
 		hr_field_zero(&c->fields[i], &vals[i]);
 	hr_verrs *errs = &err->data;
 	apply_body(x, c, body, vals, sub, errs);
-	auth_form(x, c, body, vals, sub, true, errs);
-	if (errs->n)
-		return set_err(err, 400, "Failed to create record.");
 	/* generated values: id, tokenKey, other autogenerate patterns */
 	for (unsigned i = 0; i < c->nfields; i++) {
 		const hr_field *f = &c->fields[i];
@@ -1389,12 +1486,31 @@ int hr_records_create(hr_rctx *x, const hr_collection *c, const hr_json *body, h
 		}
 	}
 	set_autodates(x, c, vals, sub, true);
+	/* the rules see the virtual row and the submitted body (§7.1) */
+	hr_rule_req rq = *x->rq;
+	rq.body = body_for_rules(x, c, body, vals, sub);
+	const hr_rule_req *saved = x->rq;
+	x->rq = &rq;
 	bool holds;
-	int rc = create_rule_holds(x, c, vals, &holds);
+	int rc = virtual_rule_holds(x, c, HR_RULE_CREATE, vals, &holds);
+	bool manager = is_superuser(x);
+	if (rc == 0 && holds && !manager && manage_applies(x, c))
+		rc = virtual_rule_holds(x, c, HR_RULE_MANAGE, vals, &manager);
+	x->rq = saved;
 	if (rc)
 		return db_fail(err, rc);
 	if (!holds)
 		return set_err(err, 400, "Failed to create record.");
+	if (c->type == HR_COLL_AUTH) {
+		auth_form(x, c, body, vals, NULL, sub, manager, errs);
+		int idi = hr_coll_field_index(c, HR_STR("id"));
+		bool taken = false;
+		if (idi >= 0 && (rc = auth_id_taken(x, c, vals[idi].s, &taken)))
+			return db_fail(err, rc);
+		if (taken)
+			hr_verrs_add(errs, HR_STR("id"), "validation_invalid_auth_id",
+				     "Invalid or already existing auth record id.", NULL);
+	}
 	for (unsigned i = 0; i < c->nfields; i++) {
 		const hr_field *f = &c->fields[i];
 		if (f->type == HR_FT_PASSWORD || f->type == HR_FT_AUTODATE)
@@ -1456,12 +1572,13 @@ int hr_records_update(hr_rctx *x, const hr_collection *c, hr_str id, const hr_js
 			return rc == HR_ENOENT ? not_found(err) : rc;
 		}
 	}
+	bool manager = c->type == HR_COLL_AUTH && can_manage(x, c, id);
 	x->rq = saved;
 	int idi = hr_coll_field_index(c, HR_STR("id"));
 	if (idi >= 0 && sub[idi] && !hr_str_eq(newv[idi].s, id))
 		hr_verrs_add(errs, HR_STR("id"), "validation_pk_change", "The record primary key cannot be changed.",
 			     NULL);
-	auth_form(x, c, body, newv, sub, false, errs);
+	auth_form(x, c, body, newv, vals, sub, manager, errs);
 	if (errs->n)
 		return set_err(err, 400, "Failed to update record.");
 	set_autodates(x, c, newv, sub, false);

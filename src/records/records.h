@@ -63,6 +63,7 @@ typedef struct hr_rctx {
 	const hr_rule_req *rq; /* request context for rules; never NULL */
 	hr_str expand;	       /* the expand parameter (may be empty) */
 	hr_str password_hash;  /* for a submitted password, see above */
+	bool old_password_ok;  /* body's oldPassword matched the stored hash */
 	int64_t now_ms;
 	hr_count_cache *counts; /* may be NULL */
 	uint64_t data_gen;     /* generation the reads see (for counts) */

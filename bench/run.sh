@@ -24,7 +24,7 @@
 #
 # Workloads come in groups, run group by group, and each server is started
 # afresh for each group it takes part in. In the engine and pb groups the
-# servers take turns, one after the other; in the te and records groups
+# servers take turns, one after the other; in the te, records and auth groups
 # hearth and Node run side by side (both started, one loaded at a time) and
 # their timed runs alternate, so load from elsewhere on a shared machine
 # falls on both alike:
@@ -62,6 +62,7 @@
 #   BENCH_AUTH_USERS / BENCH_AUTH_NOTES  members and notes of the auth group
 #                     (1000 / 100000)
 #   BENCH_HEALTH_PAUSE  ms between health checks in health_during_login (10)
+#   BENCH_LOGIN_RAMP  seconds of login storm before the measured window (3)
 #   BENCH_PB_LIST_CONNECTIONS / BENCH_PB_CREATE_CONNECTIONS  (1000 / 500)
 #   BENCH_DURATION    seconds per wrk run (10)       BENCH_RUNS   runs per cell (3)
 #   BENCH_WARMUP      seconds of unmeasured wrk before each cell (1; 0 = none)
@@ -85,9 +86,10 @@
 # noted), or when the setup is unusable (no wrk, bad settings).
 #
 # Deliberately not here: HTTPS, HTTP/2, multi-core scaling (beyond the pb
-# group's two workers), latency percentiles (wrk on one shared-nothing core
-# measures throughput and CPU cost honestly; its latency numbers at
-# saturation mostly measure queueing).
+# group's two workers), latency percentiles under load (wrk on one
+# shared-nothing core measures throughput and CPU cost honestly; its latency
+# numbers at saturation mostly measure queueing). The one latency reported
+# is that of paced health checks beside a login storm (health_during_login).
 
 set -u
 LC_ALL=C
@@ -116,6 +118,7 @@ RECORDS=${BENCH_RECORDS:-100000}
 AUTH_USERS=${BENCH_AUTH_USERS:-1000}
 AUTH_NOTES=${BENCH_AUTH_NOTES:-100000}
 HEALTH_PAUSE=${BENCH_HEALTH_PAUSE:-10}
+LOGIN_RAMP=${BENCH_LOGIN_RAMP:-3}
 PB_LIST_CONNECTIONS=${BENCH_PB_LIST_CONNECTIONS:-1000}
 PB_CREATE_CONNECTIONS=${BENCH_PB_CREATE_CONNECTIONS:-500}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -151,7 +154,7 @@ die() { say "bench: $*"; exit 1; }
 # ---- Arguments and tools ----
 
 for v in DURATION RUNS WARMUP CONNECTIONS PIPELINE_DEPTH IDLE_CONNS IDLE_HOLD SERVER_CPU CLIENT_CPU PORT_BASE \
-	RECORDS PB_LIST_CONNECTIONS PB_CREATE_CONNECTIONS AUTH_USERS AUTH_NOTES HEALTH_PAUSE; do
+	RECORDS PB_LIST_CONNECTIONS PB_CREATE_CONNECTIONS AUTH_USERS AUTH_NOTES HEALTH_PAUSE LOGIN_RAMP; do
 	eval "x=\${$v}"
 	# shellcheck disable=SC2154 # x is set by the eval
 	case $x in
@@ -668,38 +671,15 @@ foreign_pct() {
 # wrk_run OUT SECONDS WORKLOAD PORT: one wrk run, pinned, bounded in time.
 # The pb workloads run wrk with two threads on both cores, beside the
 # server, as PocketBase's published runs shared their VM with the client.
-# health_during_login runs two: the login storm (OUT.login), from a second
-# before to a second after the paced health checks (OUT), both on the
-# client core. Logins wait their turn for seconds (a hash takes hundreds of
-# ms on one core, 64 are in flight), hence wrk's longer timeout for them.
 wrk_run() {
 	o=$1 secs=$2 w=$3 port=$4
 	base=http://127.0.0.1:$port
-	if [ "$w" = health_during_login ]; then
-		set -- taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$((secs + 2))s" --timeout 60s \
-			-s "$here/wrk/login.lua" "$base$LOGIN_PATH" -- "$AUTH_USERS" "$MEMBER_PASSWORD"
-		printf '%s\n' "$*" >"$o.login"
-		timeout -k 5 $((secs + 32)) "$@" >>"$o.login" 2>&1 &
-		wl=$!
-		started="$started $wl"
-		sleep 1
-		set -- taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d"${secs}s" --timeout 60s --latency \
-			-s "$here/wrk/paced.lua" "$base/api/health" -- "$HEALTH_PAUSE"
-		printf '%s\n' "$*" >"$o"
-		timeout --foreground -k 5 $((secs + 30)) "$@" >>"$o" 2>&1
-		wr=$?
-		wait "$wl" || wr=1
-		return $wr
-	fi
 	case $w in
 	pb_list) set -- taskset -c "$SERVER_CPU,$CLIENT_CPU" wrk -t2 -c"$PB_LIST_CONNECTIONS" ;;
 	pb_create) set -- taskset -c "$SERVER_CPU,$CLIENT_CPU" wrk -t2 -c"$PB_CREATE_CONNECTIONS" ;;
 	*) set -- taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" ;;
 	esac
-	case $w in
-	auth_login) set -- "$@" -d"${secs}s" --timeout 60s ;;
-	*) set -- "$@" -d"${secs}s" --timeout 10s ;;
-	esac
+	set -- "$@" -d"${secs}s" --timeout 10s
 	case $w in
 	plaintext) set -- "$@" "$base/plaintext" ;;
 	pipelined) set -- "$@" -s "$PIPELINE_LUA" "$base" -- /plaintext "$PIPELINE_DEPTH" ;;
@@ -716,11 +696,78 @@ wrk_run() {
 	te_queries) set -- "$@" "$base/queries?queries=20" ;;
 	te_updates) set -- "$@" "$base/updates?queries=20" ;;
 	auth_list) set -- "$@" -H "Authorization: $(cat "$tmp/token-$port")" "$base$NOTES_LIST_PATH" ;;
-	auth_login) set -- "$@" -s "$here/wrk/login.lua" "$base$LOGIN_PATH" -- "$AUTH_USERS" \
-		"$MEMBER_PASSWORD" ;;
 	esac
 	printf '%s\n' "$*" >"$o"
 	timeout --foreground -k 5 $((secs + 30)) "$@" >>"$o" 2>&1
+}
+
+uptime_now() { awk '{ print $1 }' /proc/uptime; }
+
+# login_run OUT WORKLOAD PORT PID...: one timed run of a login workload.
+# A login takes hundreds of ms of one core, and a server hashes a few at
+# once (its pool's threads), which on one core finish together: logins
+# come in bursts, a round of hashes apart. A wrk run that starts from idle
+# waits a whole round for its first answers, and a fixed window counts
+# whole bursts: both would make short runs noisy, and the more so for the
+# server with more hashes in flight. So the storm (wrk -cCONNECTIONS,
+# wrk/login.lua, OUT.login) runs LOGIN_RAMP s before the measured window
+# of DURATION s and a second past it; login.lua notes the time of every
+# login, and the rate is that of the window's logins from its first to its
+# last, the first standing for all less than 50 ms after it (a tight first
+# burst), rather than a count over the window. The server's CPU time and the core
+# counters are read at the window's edges; CPU per login is the CPU time
+# per second of the window over that rate. health_during_login adds, for
+# just the window, GET /api/health on one connection with HEALTH_PAUSE ms
+# after each answer (OUT, with --latency). Sets reqs (logins in the
+# window), rps, login_cpu, c0, c1, k0, k1; returns 1 when a wrk failed.
+login_run() {
+	lr_o=$1 lr_w=$2
+	base=http://127.0.0.1:$3
+	shift 3
+	printf 'taskset -c %s wrk -t1 -c%s -d%ss --timeout 60s -s %s %s -- %s %s\n' "$CLIENT_CPU" \
+		"$CONNECTIONS" "$((LOGIN_RAMP + DURATION + 1))" "$here/wrk/login.lua" "$base$LOGIN_PATH" \
+		"$AUTH_USERS" "$MEMBER_PASSWORD" >"$lr_o.login"
+	timeout -k 5 $((LOGIN_RAMP + DURATION + 40)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" \
+		-d"$((LOGIN_RAMP + DURATION + 1))s" --timeout 60s -s "$here/wrk/login.lua" \
+		"$base$LOGIN_PATH" -- "$AUTH_USERS" "$MEMBER_PASSWORD" >>"$lr_o.login" 2>&1 &
+	lr_l=$!
+	started="$started $lr_l"
+	sleep "$LOGIN_RAMP"
+	lr_u0=$(uptime_now)
+	k0=$(core_ticks "$SERVER_CPU")
+	c0=$(proc_sum cpu "$@")
+	lr_h=""
+	if [ "$lr_w" = health_during_login ]; then
+		printf 'taskset -c %s wrk -t1 -c1 -d%ss --timeout 60s --latency -s %s %s -- %s\n' \
+			"$CLIENT_CPU" "$DURATION" "$here/wrk/paced.lua" "$base/api/health" "$HEALTH_PAUSE" >"$lr_o"
+		timeout -k 5 $((DURATION + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d"${DURATION}s" \
+			--timeout 60s --latency -s "$here/wrk/paced.lua" "$base/api/health" -- "$HEALTH_PAUSE" \
+			>>"$lr_o" 2>&1 &
+		lr_h=$!
+		started="$started $lr_h"
+	fi
+	sleep "$DURATION"
+	c1=$(proc_sum cpu "$@")
+	k1=$(core_ticks "$SERVER_CPU")
+	lr_u1=$(uptime_now)
+	lr_rc=0
+	wait "$lr_l" || lr_rc=1
+	if [ -n "$lr_h" ]; then wait "$lr_h" || lr_rc=1; fi
+	lr_res=$(awk -v a="$lr_u0" -v b="$lr_u1" '$1 == "AT" && $2 >= a && $2 < b { print $2 }' \
+		"$lr_o.login" | sort -g | awk -v d="$lr_u0" -v e="$lr_u1" -v t="$((c1 - c0))" \
+		-v hz="$CLK_TCK" '{ at[NR] = $1 }
+		END {
+			n = NR; w = e - d
+			if (n == 0 || w <= 0) { print 0, 0, 0; exit }
+			i = 2
+			while (i <= n && at[i] - at[i - 1] < 0.05) i++
+			rate = (i <= n && at[n] > at[i - 1]) ? (n - i + 1) / (at[n] - at[i - 1]) : n / w
+			printf "%d %.3f %.3f\n", n, rate, t / hz / w / rate * 1e6
+		}')
+	read -r reqs rps login_cpu <<EOF
+$lr_res
+EOF
+	return $lr_rc
 }
 
 # Checks that server $1 answers workload $2 correctly before timing it.
@@ -956,11 +1003,18 @@ cell_start() {
 		return 1
 	fi
 	reset_peak "$@" || put "$name" "$w" peak cumulative
+	# The login workloads' ramp (login_run) is their warm-up.
+	case $w in auth_login | health_during_login) return 0 ;; esac
 	if [ "$WARMUP" -gt 0 ]; then
 		wrk_run "$logs/$name-$w-warmup.txt" "$WARMUP" "$w" "$port"
-		case $w in auth_login | health_during_login) settle "$@" ;; esac
 	fi
 	return 0
+}
+
+# wrk_errors FILE...: socket errors and non-2xx answers in wrk outputs.
+wrk_errors() {
+	awk '/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
+		/Non-2xx or 3xx responses:/ { n += $NF } END { print n + 0 }' "$@"
 }
 
 # cell_run SERVER WORKLOAD RUN PID...
@@ -969,20 +1023,31 @@ cell_run() {
 	shift 3
 	port=$(port_of "$name")
 	o=$logs/$name-$w-$r.txt
-	k0=$(core_ticks "$SERVER_CPU")
-	c0=$(proc_sum cpu "$@")
-	wrk_run "$o" "$DURATION" "$w" "$port"
-	rc=$?
-	c1=$(proc_sum cpu "$@")
-	k1=$(core_ticks "$SERVER_CPU")
+	lo=$o h50=- h99=-
+	case $w in
+	auth_login | health_during_login)
+		lo=$o.login
+		login_run "$o" "$w" "$port" "$@"
+		rc=$?
+		settle "$@"
+		;;
+	*)
+		k0=$(core_ticks "$SERVER_CPU")
+		c0=$(proc_sum cpu "$@")
+		wrk_run "$o" "$DURATION" "$w" "$port"
+		rc=$?
+		c1=$(proc_sum cpu "$@")
+		k1=$(core_ticks "$SERVER_CPU")
+		reqs=$(awk '/ requests in / { print $1; exit }' "$o")
+		rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$o")
+		;;
+	esac
 	fp=$(foreign_pct "$k0" "$k1" "$((c1 - c0))")
 	# pb: the server and wrk share both cores by design.
 	[ "$(group_of "$w")" = pb ] && fp=0
 	# health_during_login: req/s and CPU per request are the logins'; the
 	# health checks add their latency (and their errors).
-	lo=$o h50=- h99=-
 	if [ "$w" = health_during_login ]; then
-		lo=$o.login
 		h50=$(to_ms "$(awk '/^ +50%/ { print $2; exit }' "$o")")
 		h99=$(to_ms "$(awk '/^ +99%/ { print $2; exit }' "$o")")
 		hmax=$(to_ms "$(awk '$1 == "Latency" && NF >= 5 { print $4; exit }' "$o")")
@@ -990,22 +1055,25 @@ cell_run() {
 		eval "acc_${name}_p50=\"\$acc_${name}_p50 $h50\" acc_${name}_p99=\"\$acc_${name}_p99 $h99\""
 		eval "acc_${name}_max=\"\$acc_${name}_max $hmax\" acc_${name}_hrps=\"\$acc_${name}_hrps ${hrps:-0}\""
 	fi
-	case $w in auth_login | health_during_login) settle "$@" ;; esac
-	reqs=$(awk '/ requests in / { print $1; exit }' "$lo")
-	rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$lo")
-	e=$(awk '/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
-		/Non-2xx or 3xx responses:/ { n += $NF } END { print n + 0 }' "$o" "$lo")
+	if [ "$w" = health_during_login ]; then
+		e=$(wrk_errors "$o" "$lo")
+	else
+		e=$(wrk_errors "$lo")
+	fi
 	if [ $rc -ne 0 ] || [ -z "$reqs" ] || [ -z "$rps" ] || [ "$reqs" -eq 0 ]; then
 		say "bench: $name $w run $r: wrk failed (exit $rc); see $o"
 		put "$name" "$w" status fail
 		return 1
 	fi
-	cpu=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$reqs" \
-		'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
+	case $w in
+	auth_login | health_during_login) cpu=$login_cpu ;;
+	*) cpu=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$reqs" \
+		'BEGIN { printf "%.3f", t / hz * 1e6 / n }') ;;
+	esac
 	# "N requests in 2.00s, 2.92GB read": a sanity check of response sizes.
-	bpr=$(awk -v n="$reqs" '/ requests in / { x = $(NF - 1); u = x; sub(/^[0-9.]+/, "", u)
+	bpr=$(awk '/ requests in / { x = $(NF - 1); u = x; sub(/^[0-9.]+/, "", u)
 		m = u == "KB" ? 1024 : u == "MB" ? 1048576 : u == "GB" ? 1073741824 : 1
-		printf "%.0f", (x + 0) * m / n; exit }' "$lo")
+		if ($1 > 0) printf "%.0f", (x + 0) * m / $1; exit }' "$lo")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$w" "$r" "$reqs" "$rps" "$cpu" \
 		"$e" "$bpr" "$fp" "$h50" "$h99" >>"$runs_tsv"
 	say "  $name $w run $r/$RUNS: $rps req/s, $cpu µs CPU/req, $e errors," \
@@ -1128,7 +1196,7 @@ if [ "$quiet_s" -gt 10 ] || [ "$quiet_c" -gt 10 ]; then
 		"$quiet_c% busy: other load will disturb the numbers"
 fi
 
-# ---- The data set of the te, records and pb groups ----
+# ---- The data set of the te, records, auth and pb groups ----
 
 SEED_EMAIL=admin@example.com
 SEED_PASSWORD='Passw0rd!'
@@ -1308,7 +1376,7 @@ one_by_one() {
 	done
 }
 
-# Side by side (te and records groups): hearth and Node both run (each on
+# Side by side (te, records and auth groups): hearth and Node both run (each on
 # its own copy of the data, both pinned to the server core, only one
 # loaded at a time), and for each workload their timed runs alternate:
 # hearth run 1, node run 1, hearth run 2... So a slow minute on a shared
@@ -1658,15 +1726,18 @@ if [ -n "$auth_ws" ]; then
 			"logging in before the runs): the token checked (HS256, the member loaded), then" \
 			"20 of that member's notes. auth_login: \`POST $LOGIN_PATH\` as a member drawn at" \
 			"random; req/s = logins/s. health_during_login: a login storm (wrk -c$CONNECTIONS)" \
-			"and meanwhile \`GET /api/health\` on one connection, one request per" \
-			"${HEALTH_PAUSE} ms; req/s and µs/req are the logins', the latency columns the" \
+			"and, during the window, \`GET /api/health\` on one connection, a pause of" \
+			"${HEALTH_PAUSE} ms after each answer; req/s and µs/req are the logins', the latency columns the" \
 			"health checks' (median over runs of wrk's p50 / p99 / max)."
 		echo "- hearth: \`hearth serve --workers 1\` (argon2id from libsodium on its thread pool," \
-			"at most 2 hashes at once per worker); node: bench/peers/node_auth.js, one process," \
+			"libuv's pool of 4 threads); node: bench/peers/node_auth.js, one process," \
 			"argon2 ${argon_v:-?} (npm, on libuv's pool of 4 threads) for the hashes, node's" \
 			"crypto for HS256. Both on core $SERVER_CPU with all their threads, so hashing and" \
-			"the event loop share that one core; every wrk on core $CLIENT_CPU. Logins still" \
-			"queued when a run ends are worked off before the next run starts."
+			"the event loop share that one core; every wrk on core $CLIENT_CPU. Login runs:" \
+			"the storm starts ${LOGIN_RAMP} s before the measured ${DURATION} s window; logins/s" \
+			"is the rate of whole rounds of hashes in it (logins come in bursts), µs/login the" \
+			"server's CPU per second over that rate; logins still queued when it ends are" \
+			"worked off before the next run."
 		echo
 	} >>"$tmp/report"
 	awk -F '\t' -v workloads="$auth_ws" -v foreign_limit=10 -v conns="$CONNECTIONS" '

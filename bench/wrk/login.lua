@@ -5,14 +5,19 @@
 --   wrk -s login.lua http://127.0.0.1:PORT/api/collections/members/auth-with-password -- N PASSWORD
 --
 -- Every thread builds its N requests once in init() and then only picks
--- one per call.
+-- one per call. The time of every successful login is noted (the first
+-- field of /proc/uptime: seconds since boot, to 10 ms; wrk gives Lua no
+-- clock of its own), and done() prints them as "AT <seconds>" lines, so
+-- run.sh can take the logins of a window that starts after the storm's
+-- ramp.
 local reqs = {}
 local n = 0
-local threads = 0
+local threads = {}
+done_at = {}
 
 function setup(thread)
-	threads = threads + 1
-	thread:set("tid", threads)
+	threads[#threads + 1] = thread
+	thread:set("tid", #threads)
 end
 
 function init(args)
@@ -31,4 +36,22 @@ end
 
 function request()
 	return reqs[math.random(n)]
+end
+
+function response(status, headers, body)
+	if status == 200 then
+		local f = io.open("/proc/uptime", "r")
+		if f then
+			done_at[#done_at + 1] = f:read("*n")
+			f:close()
+		end
+	end
+end
+
+function done(summary, latency, requests)
+	for _, thread in ipairs(threads) do
+		for _, t in ipairs(thread:get("done_at") or {}) do
+			io.write(string.format("AT %.2f\n", t))
+		end
+	end
 end

@@ -713,8 +713,9 @@ uptime_now() { awk '{ print $1 }' /proc/uptime; }
 # wrk/login.lua, OUT.login) runs LOGIN_RAMP s before the measured window
 # of DURATION s and a second past it; login.lua notes the time of every
 # login, and the rate is that of the window's logins from its first to its
-# last, the first standing for all less than 50 ms after it (a tight first
-# burst), rather than a count over the window. The server's CPU time and the core
+# last, where the logins at its start that follow each other by less than
+# 50 ms count as the first (a tight burst), rather than a count over the
+# window. The server's CPU time and the core
 # counters are read at the window's edges; CPU per login is the CPU time
 # per second of the window over that rate. health_during_login adds, for
 # just the window, GET /api/health on one connection with HEALTH_PAUSE ms

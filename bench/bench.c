@@ -196,7 +196,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hearth-bench [--http ADDR:PORT] [--workers N] [--public DIR]\n"
 		   "                    [--dir DIR] [--te-db FILE] [--quiet | --access-log]\n"
 		   "       hearth-bench seed [--posts DATA_DB [--count N] [--ids FILE]]"
-		   " [--world FILE]\n");
+		   " [--world FILE]\n"
+		   "                         [--auth DATA_DB [--users N] [--notes N]]\n");
 }
 
 static int parse_workers(const char *s, unsigned *out)

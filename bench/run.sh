@@ -24,7 +24,7 @@
 #
 # Workloads come in groups, run group by group, and each server is started
 # afresh for each group it takes part in. In the engine and pb groups the
-# servers take turns, one after the other; in the te and records groups
+# servers take turns, one after the other; in the te, records and auth groups
 # hearth and Node run side by side (both started, one loaded at a time) and
 # their timed runs alternate, so load from elsewhere on a shared machine
 # falls on both alike:
@@ -37,6 +37,13 @@
 #   records  records_view records_list records_list_skip records_create:
 #            hearth is `build/hearth serve`, node is peers/node_records.js,
 #            each on its own copy of one seeded data.db (BENCH_RECORDS posts)
+#   auth     auth_list auth_login health_during_login: a list behind the
+#            rule owner = @request.auth.id with a token, password logins
+#            (argon2id), and /api/health's latency during a login storm;
+#            hearth is `build/hearth serve`, node is peers/node_auth.js,
+#            each on its own copy of the data.db, which also holds the
+#            auth collection "members" (BENCH_AUTH_USERS) and "notes"
+#            (BENCH_AUTH_NOTES, owned by random members)
 #   pb       pb_list pb_create: PocketBase's published scenario shape
 #            (list 20 with skipTotal at 1,000 connections, creates at 500),
 #            hearth only, with --workers 2 and wrk -t2 on both cores
@@ -48,9 +55,14 @@
 #   BENCH_SERVERS     hearth nginx node ceiling    (subset, any order)
 #   BENCH_WORKLOADS   plaintext pipelined json static4k static1m idle
 #                     records_view records_list records_list_skip
-#                     records_create te_db te_queries te_updates pb_list
-#                     pb_create (default: all, in this order)
+#                     records_create te_db te_queries te_updates auth_list
+#                     auth_login health_during_login pb_list pb_create
+#                     (default: all, in this order)
 #   BENCH_RECORDS     posts in the records data set (100000)
+#   BENCH_AUTH_USERS / BENCH_AUTH_NOTES  members and notes of the auth group
+#                     (1000 / 100000)
+#   BENCH_HEALTH_PAUSE  ms between health checks in health_during_login (10)
+#   BENCH_LOGIN_RAMP  seconds of login storm before the measured window (3)
 #   BENCH_PB_LIST_CONNECTIONS / BENCH_PB_CREATE_CONNECTIONS  (1000 / 500)
 #   BENCH_DURATION    seconds per wrk run (10)       BENCH_RUNS   runs per cell (3)
 #   BENCH_WARMUP      seconds of unmeasured wrk before each cell (1; 0 = none)
@@ -74,9 +86,10 @@
 # noted), or when the setup is unusable (no wrk, bad settings).
 #
 # Deliberately not here: HTTPS, HTTP/2, multi-core scaling (beyond the pb
-# group's two workers), latency percentiles (wrk on one shared-nothing core
-# measures throughput and CPU cost honestly; its latency numbers at
-# saturation mostly measure queueing).
+# group's two workers), latency percentiles under load (wrk on one
+# shared-nothing core measures throughput and CPU cost honestly; its latency
+# numbers at saturation mostly measure queueing). The one latency reported
+# is that of paced health checks beside a login storm (health_during_login).
 
 set -u
 LC_ALL=C
@@ -98,9 +111,14 @@ IDLE_TIMEOUT=60
 SERVERS=${BENCH_SERVERS:-hearth nginx node ceiling}
 ENGINE_WORKLOADS="plaintext pipelined json static4k static1m idle"
 DB_WORKLOADS="records_view records_list records_list_skip records_create te_db te_queries te_updates"
+AUTH_WORKLOADS="auth_list auth_login health_during_login"
 PB_WORKLOADS="pb_list pb_create"
-WORKLOADS=${BENCH_WORKLOADS:-$ENGINE_WORKLOADS $DB_WORKLOADS $PB_WORKLOADS}
+WORKLOADS=${BENCH_WORKLOADS:-$ENGINE_WORKLOADS $DB_WORKLOADS $AUTH_WORKLOADS $PB_WORKLOADS}
 RECORDS=${BENCH_RECORDS:-100000}
+AUTH_USERS=${BENCH_AUTH_USERS:-1000}
+AUTH_NOTES=${BENCH_AUTH_NOTES:-100000}
+HEALTH_PAUSE=${BENCH_HEALTH_PAUSE:-10}
+LOGIN_RAMP=${BENCH_LOGIN_RAMP:-3}
 PB_LIST_CONNECTIONS=${BENCH_PB_LIST_CONNECTIONS:-1000}
 PB_CREATE_CONNECTIONS=${BENCH_PB_CREATE_CONNECTIONS:-500}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -112,12 +130,15 @@ HEARTH_BIN=${BENCH_HEARTH_BIN:-}
 HEARTH_SERVE_BIN=${BENCH_HEARTH_SERVE_BIN:-}
 
 ALL_SERVERS="hearth nginx node ceiling"
-ALL_WORKLOADS="$ENGINE_WORKLOADS $DB_WORKLOADS $PB_WORKLOADS"
+ALL_WORKLOADS="$ENGINE_WORKLOADS $DB_WORKLOADS $AUTH_WORKLOADS $PB_WORKLOADS"
 
 # What the records workloads ask for: 20 posts that pass a filter, newest
 # first. The filter is status='published' && views>500, URL-encoded.
 LIST_PATH="/api/collections/posts/records?perPage=20&sort=-created&filter=status%3D%27published%27%20%26%26%20views%3E500"
 PB_LIST_PATH="/api/collections/posts/records?perPage=20&skipTotal=1"
+# The auth group: 20 of the logged-in member's notes, and the login.
+NOTES_LIST_PATH="/api/collections/notes/records?perPage=20&skipTotal=1"
+LOGIN_PATH="/api/collections/members/auth-with-password"
 RECORDS_PATH="/api/collections/posts/records"
 # PocketBase's published figures for this scenario shape on a 2-vCPU VM
 # (github.com/pocketbase/benchmarks, results/hetzner_cax11*.md: creating
@@ -133,7 +154,7 @@ die() { say "bench: $*"; exit 1; }
 # ---- Arguments and tools ----
 
 for v in DURATION RUNS WARMUP CONNECTIONS PIPELINE_DEPTH IDLE_CONNS IDLE_HOLD SERVER_CPU CLIENT_CPU PORT_BASE \
-	RECORDS PB_LIST_CONNECTIONS PB_CREATE_CONNECTIONS; do
+	RECORDS PB_LIST_CONNECTIONS PB_CREATE_CONNECTIONS AUTH_USERS AUTH_NOTES HEALTH_PAUSE LOGIN_RAMP; do
 	eval "x=\${$v}"
 	# shellcheck disable=SC2154 # x is set by the eval
 	case $x in
@@ -144,6 +165,8 @@ done
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
 [ "$CONNECTIONS" -ge 1 ] || die "BENCH_CONNECTIONS must be at least 1"
 [ "$RECORDS" -ge 20 ] || die "BENCH_RECORDS must be at least 20"
+[ "$AUTH_USERS" -ge 1 ] || die "BENCH_AUTH_USERS must be at least 1"
+[ "$AUTH_NOTES" -ge 1 ] || die "BENCH_AUTH_NOTES must be at least 1"
 if [ "$PB_LIST_CONNECTIONS" -lt 2 ] || [ "$PB_CREATE_CONNECTIONS" -lt 2 ]; then
 	die "BENCH_PB_*_CONNECTIONS must be at least 2 (wrk runs two threads)"
 fi
@@ -237,7 +260,7 @@ mkdir -p "$logs"
 results=$tmp/results # server <TAB> workload <TAB> key <TAB> value
 : >"$results"
 runs_tsv=$out_dir/runs.tsv
-printf 'server\tworkload\trun\trequests\treq_per_s\tcpu_us_per_req\terrors\tbytes_per_resp\tforeign_pct\n' \
+printf 'server\tworkload\trun\trequests\treq_per_s\tcpu_us_per_req\terrors\tbytes_per_resp\tforeign_pct\thealth_p50_ms\thealth_p99_ms\n' \
 	>"$runs_tsv"
 
 put() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$results"; }
@@ -295,6 +318,7 @@ group_of() {
 	case $1 in
 	records_*) echo records ;;
 	te_*) echo te ;;
+	auth_* | health_during_login) echo auth ;;
 	pb_*) echo pb ;;
 	*) echo engine ;;
 	esac
@@ -308,7 +332,7 @@ supports() {
 	case $1:$2 in
 	ceiling:plaintext | ceiling:pipelined | ceiling:json) return 0 ;;
 	ceiling:*) return 1 ;;
-	nginx:records_* | nginx:te_* | nginx:pb_*) return 1 ;;
+	nginx:records_* | nginx:te_* | nginx:pb_* | nginx:auth_* | nginx:health_during_login) return 1 ;;
 	node:pb_*) return 1 ;;
 	*) return 0 ;;
 	esac
@@ -390,13 +414,13 @@ build_hearth() {
 }
 
 # Makes sure bench/peers/node_modules holds the packages of
-# peers/package-lock.json (fastify, better-sqlite3), with `npm ci` when
+# peers/package-lock.json (fastify, better-sqlite3, argon2), with `npm ci` when
 # they are missing. Returns 1 (and sets why) when they cannot be loaded.
 npm_state=""
 npm_peers() {
 	[ -n "$npm_state" ] && { [ "$npm_state" = ok ] || why=$npm_state; [ "$npm_state" = ok ]; return; }
 	npm_state=ok
-	if ! (cd "$here/peers" && "$NODE" -e "require('fastify'); require('better-sqlite3')") \
+	if ! (cd "$here/peers" && "$NODE" -e "require('fastify'); require('better-sqlite3'); require('argon2')") \
 		>/dev/null 2>&1; then
 		if ! command -v npm >/dev/null 2>&1; then
 			npm_state="bench/peers needs npm packages and npm is not installed (Debian: apt-get install npm)"
@@ -404,7 +428,7 @@ npm_peers() {
 			say "bench: installing bench/peers' npm packages (npm ci)"
 			(cd "$here/peers" && npm ci --no-audit --no-fund --loglevel=error) \
 				>"$logs/npm-ci.log" 2>&1
-			if ! (cd "$here/peers" && "$NODE" -e "require('fastify'); require('better-sqlite3')") \
+			if ! (cd "$here/peers" && "$NODE" -e "require('fastify'); require('better-sqlite3'); require('argon2')") \
 				>>"$logs/npm-ci.log" 2>&1; then
 				npm_state="npm ci in bench/peers failed (see build/bench/logs/npm-ci.log)"
 			fi
@@ -432,7 +456,7 @@ prepare() {
 			return 1
 		fi
 		;;
-	hearth:records | hearth:pb)
+	hearth:records | hearth:auth | hearth:pb)
 		if [ -n "$HEARTH_SERVE_BIN" ]; then
 			if [ ! -x "$HEARTH_SERVE_BIN" ]; then
 				why="BENCH_HEARTH_SERVE_BIN=$HEARTH_SERVE_BIN is not an executable"
@@ -445,7 +469,7 @@ prepare() {
 			return 1
 		fi
 		;;
-	node:te | node:records)
+	node:te | node:records | node:auth)
 		if [ -z "$NODE" ]; then
 			why="Node.js is not installed (Debian: apt-get install nodejs)"
 			return 1
@@ -455,7 +479,7 @@ prepare() {
 	*:engine) prepare_engine "$1" || return 1 ;;
 	esac
 	case $2 in
-	te | records | pb)
+	te | records | auth | pb)
 		if [ "$seeded" != ok ]; then
 			why="no data set: $seeded"
 			return 1
@@ -526,7 +550,7 @@ start() {
 			--workers 1 --te-db "$tmp/run/hearth/world.db" --dir "$tmp/hearth_data" --quiet \
 			>"$log" 2>&1 &
 		;;
-	hearth:records)
+	hearth:records | hearth:auth)
 		taskset -c "$SERVER_CPU" "$HEARTH_SERVE_BIN" serve --http "127.0.0.1:$port" \
 			--workers 1 --dir "$tmp/run/hearth/hearth_data" --quiet >"$log" 2>&1 &
 		;;
@@ -537,6 +561,10 @@ start() {
 	node:te | node:records)
 		taskset -c "$SERVER_CPU" "$NODE" "$here/peers/node_records.js" "$port" \
 			"$tmp/run/node/hearth_data/data.db" "$tmp/run/node/world.db" >"$log" 2>&1 &
+		;;
+	node:auth)
+		taskset -c "$SERVER_CPU" "$NODE" "$here/peers/node_auth.js" "$port" \
+			"$tmp/run/node/hearth_data/data.db" >"$log" 2>&1 &
 		;;
 	nginx:*)
 		taskset -c "$SERVER_CPU" "$NGINX" -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" \
@@ -667,9 +695,80 @@ wrk_run() {
 	te_db) set -- "$@" "$base/db" ;;
 	te_queries) set -- "$@" "$base/queries?queries=20" ;;
 	te_updates) set -- "$@" "$base/updates?queries=20" ;;
+	auth_list) set -- "$@" -H "Authorization: $(cat "$tmp/token-$port")" "$base$NOTES_LIST_PATH" ;;
 	esac
 	printf '%s\n' "$*" >"$o"
 	timeout --foreground -k 5 $((secs + 30)) "$@" >>"$o" 2>&1
+}
+
+uptime_now() { awk '{ print $1 }' /proc/uptime; }
+
+# login_run OUT WORKLOAD PORT PID...: one timed run of a login workload.
+# A login takes hundreds of ms of one core, and a server hashes a few at
+# once (its pool's threads), which on one core finish together: logins
+# come in bursts, a round of hashes apart. A wrk run that starts from idle
+# waits a whole round for its first answers, and a fixed window counts
+# whole bursts: both would make short runs noisy, and the more so for the
+# server with more hashes in flight. So the storm (wrk -cCONNECTIONS,
+# wrk/login.lua, OUT.login) runs LOGIN_RAMP s before the measured window
+# of DURATION s and a second past it; login.lua notes the time of every
+# login, and the rate is that of the window's logins from its first to its
+# last, where the logins at its start that follow each other by less than
+# 50 ms count as the first (a tight burst), rather than a count over the
+# window. The server's CPU time and the core
+# counters are read at the window's edges; CPU per login is the CPU time
+# per second of the window over that rate. health_during_login adds, for
+# just the window, GET /api/health on one connection with HEALTH_PAUSE ms
+# after each answer (OUT, with --latency). Sets reqs (logins in the
+# window), rps, login_cpu, c0, c1, k0, k1; returns 1 when a wrk failed.
+login_run() {
+	lr_o=$1 lr_w=$2
+	base=http://127.0.0.1:$3
+	shift 3
+	printf 'taskset -c %s wrk -t1 -c%s -d%ss --timeout 60s -s %s %s -- %s %s\n' "$CLIENT_CPU" \
+		"$CONNECTIONS" "$((LOGIN_RAMP + DURATION + 1))" "$here/wrk/login.lua" "$base$LOGIN_PATH" \
+		"$AUTH_USERS" "$MEMBER_PASSWORD" >"$lr_o.login"
+	timeout -k 5 $((LOGIN_RAMP + DURATION + 40)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" \
+		-d"$((LOGIN_RAMP + DURATION + 1))s" --timeout 60s -s "$here/wrk/login.lua" \
+		"$base$LOGIN_PATH" -- "$AUTH_USERS" "$MEMBER_PASSWORD" >>"$lr_o.login" 2>&1 &
+	lr_l=$!
+	started="$started $lr_l"
+	sleep "$LOGIN_RAMP"
+	lr_u0=$(uptime_now)
+	k0=$(core_ticks "$SERVER_CPU")
+	c0=$(proc_sum cpu "$@")
+	lr_h=""
+	if [ "$lr_w" = health_during_login ]; then
+		printf 'taskset -c %s wrk -t1 -c1 -d%ss --timeout 60s --latency -s %s %s -- %s\n' \
+			"$CLIENT_CPU" "$DURATION" "$here/wrk/paced.lua" "$base/api/health" "$HEALTH_PAUSE" >"$lr_o"
+		timeout -k 5 $((DURATION + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d"${DURATION}s" \
+			--timeout 60s --latency -s "$here/wrk/paced.lua" "$base/api/health" -- "$HEALTH_PAUSE" \
+			>>"$lr_o" 2>&1 &
+		lr_h=$!
+		started="$started $lr_h"
+	fi
+	sleep "$DURATION"
+	c1=$(proc_sum cpu "$@")
+	k1=$(core_ticks "$SERVER_CPU")
+	lr_u1=$(uptime_now)
+	lr_rc=0
+	wait "$lr_l" || lr_rc=1
+	if [ -n "$lr_h" ]; then wait "$lr_h" || lr_rc=1; fi
+	lr_res=$(awk -v a="$lr_u0" -v b="$lr_u1" '$1 == "AT" && $2 >= a && $2 < b { print $2 }' \
+		"$lr_o.login" | sort -g | awk -v d="$lr_u0" -v e="$lr_u1" -v t="$((c1 - c0))" \
+		-v hz="$CLK_TCK" '{ at[NR] = $1 }
+		END {
+			n = NR; w = e - d
+			if (n == 0 || w <= 0) { print 0, 0, 0; exit }
+			i = 2
+			while (i <= n && at[i] - at[i - 1] < 0.05) i++
+			rate = (i <= n && at[n] > at[i - 1]) ? (n - i + 1) / (at[n] - at[i - 1]) : n / w
+			printf "%d %.3f %.3f\n", n, rate, t / hz / w / rate * 1e6
+		}')
+	read -r reqs rps login_cpu <<EOF
+$lr_res
+EOF
+	return $lr_rc
 }
 
 # Checks that server $1 answers workload $2 correctly before timing it.
@@ -677,6 +776,10 @@ verify() {
 	case $2 in
 	records_* | te_* | pb_*)
 		verify_db "$@"
+		return
+		;;
+	auth_* | health_during_login)
+		verify_auth "$@"
 		return
 		;;
 	esac
@@ -789,6 +892,98 @@ verify_db() {
 	return 0
 }
 
+# verify_auth SERVER WORKLOAD: the auth group's check. First a login as
+# member1@example.com, whose token (kept in $tmp/token-PORT) is the one
+# auth_list sends; then the workload's request: status 200, JSON, the
+# expected shape (auth_list: 1..20 notes, all owned by member1). Bodies are
+# kept in the logs and compared with hearth's as verify_db does; login
+# bodies with the token left out, since tokens differ in exp and signature.
+verify_auth() {
+	name=$1 w=$2
+	port=$(port_of "$name")
+	base=http://127.0.0.1:$port
+	b=$logs/$name-$w.body
+	l=$logs/$name-$w.login
+	meta=$(curl -s --max-time 60 -o "$l" -w '%{http_code} %{content_type}' \
+		-H 'Content-Type: application/json' \
+		-d "{\"identity\":\"member1@example.com\",\"password\":\"$MEMBER_PASSWORD\"}" \
+		"$base$LOGIN_PATH") || meta="000 none"
+	tok=$(sed -n 's/.*,"token":"\([A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\)"}$/\1/p' "$l")
+	uid=$(sed -n 's/^{"record":{.*,"id":"\([a-z0-9]\{15\}\)".*},"token":.*/\1/p' "$l")
+	if [ "${meta%% *}" != 200 ] || [ -z "$tok" ] || [ -z "$uid" ]; then
+		say "bench: $name: logging in as member1@example.com gave $meta (kept in $l); cell skipped"
+		return 1
+	fi
+	printf '%s' "$tok" >"$tmp/token-$port"
+	case $w in
+	auth_login) cp "$l" "$b" ;;
+	auth_list) meta=$(curl -s --max-time 10 -o "$b" -w '%{http_code} %{content_type}' \
+		-H "Authorization: $tok" "$base$NOTES_LIST_PATH") || meta="000 none" ;;
+	health_during_login) meta=$(curl -s --max-time 10 -o "$b" -w '%{http_code} %{content_type}' \
+		"$base/api/health") || meta="000 none" ;;
+	esac
+	code=${meta%% *}
+	ctype=${meta#* }
+	ok=1
+	[ "$code" = 200 ] || ok=0
+	case $ctype in application/json*) ;; *) ok=0 ;; esac
+	case $w in
+	auth_list)
+		items=$(grep -o '"collectionName":"notes"' "$b" | wc -l)
+		mine=$(grep -o "\"owner\":\"$uid\"" "$b" | wc -l)
+		grep -q '^{"items":\[{.*\],"page":1,"perPage":20,"totalItems":-1,"totalPages":-1}$' "$b" &&
+			[ "$items" -ge 1 ] && [ "$items" -le 20 ] && [ "$mine" -eq "$items" ] || ok=0
+		;;
+	auth_login)
+		grep -q '^{"record":{"collectionId":"[^"]*","collectionName":"members",.*"email":"member1@example.com",.*},"token":"[^"]*"}$' \
+			"$b" || ok=0
+		;;
+	health_during_login) grep -q '"message":"API is healthy."' "$b" || ok=0 ;;
+	esac
+	size=$(wc -c <"$b" | tr -d ' ')
+	if [ $ok = 0 ]; then
+		say "bench: $name: $w gave status $code, type '$ctype', $size bytes: not the expected" \
+			"answer (kept in $b); cell skipped"
+		return 1
+	fi
+	put "$name" "$w" bytes "$size"
+	if [ "$name" != hearth ] && [ -f "$logs/hearth-$w.body" ]; then
+		sed 's/"token":"[^"]*"/"token":""/' "$b" >"$tmp/cmp-a"
+		sed 's/"token":"[^"]*"/"token":""/' "$logs/hearth-$w.body" >"$tmp/cmp-b"
+		if cmp -s "$tmp/cmp-a" "$tmp/cmp-b"; then
+			put "$name" "$w" same yes
+		else
+			put "$name" "$w" same no
+		fi
+	fi
+	return 0
+}
+
+# settle PID...: after a login run, waits until the server has worked off
+# the logins still queued for connections wrk has closed (their hashes run
+# to the end on the thread pool, on hearth and Node alike), i.e. until its
+# CPU time grows by at most one tick in 0.3 s; at most 90 s. So that work
+# is neither charged to the next run nor left running beside the other
+# server's.
+settle() {
+	st_prev=$(proc_sum cpu "$@")
+	st_i=0
+	while [ $st_i -lt 300 ]; do
+		sleep 0.3
+		st_now=$(proc_sum cpu "$@")
+		[ $((st_now - st_prev)) -le 1 ] && return 0
+		st_prev=$st_now
+		st_i=$((st_i + 1))
+	done
+	say "bench: warning: pids $* were still busy 90 s after the run"
+}
+
+# Milliseconds from one of wrk's latency figures (e.g. 812.00us, 1.20ms, 2.05s).
+to_ms() {
+	awk -v x="$1" 'BEGIN { u = x; sub(/^[0-9.]+/, "", u); v = x + 0
+		printf "%.3f", u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v }'
+}
+
 # A cell (server, workload) is measured in three steps, so that the te and
 # records groups can interleave the runs of hearth and Node (see the main
 # loop): cell_start checks the answer, resets the peak RSS and warms up;
@@ -803,15 +998,24 @@ cell_start() {
 	shift 2
 	port=$(port_of "$name")
 	eval "acc_${name}_rps='' acc_${name}_cpu='' acc_${name}_err=0 acc_${name}_fp=0"
+	eval "acc_${name}_p50='' acc_${name}_p99='' acc_${name}_max='' acc_${name}_hrps=''"
 	if ! verify "$name" "$w"; then
 		put "$name" "$w" status fail
 		return 1
 	fi
 	reset_peak "$@" || put "$name" "$w" peak cumulative
+	# The login workloads' ramp (login_run) is their warm-up.
+	case $w in auth_login | health_during_login) return 0 ;; esac
 	if [ "$WARMUP" -gt 0 ]; then
 		wrk_run "$logs/$name-$w-warmup.txt" "$WARMUP" "$w" "$port"
 	fi
 	return 0
+}
+
+# wrk_errors FILE...: socket errors and non-2xx answers in wrk outputs.
+wrk_errors() {
+	awk '/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
+		/Non-2xx or 3xx responses:/ { n += $NF } END { print n + 0 }' "$@"
 }
 
 # cell_run SERVER WORKLOAD RUN PID...
@@ -820,34 +1024,63 @@ cell_run() {
 	shift 3
 	port=$(port_of "$name")
 	o=$logs/$name-$w-$r.txt
-	k0=$(core_ticks "$SERVER_CPU")
-	c0=$(proc_sum cpu "$@")
-	wrk_run "$o" "$DURATION" "$w" "$port"
-	rc=$?
-	c1=$(proc_sum cpu "$@")
-	k1=$(core_ticks "$SERVER_CPU")
+	lo=$o h50=- h99=-
+	case $w in
+	auth_login | health_during_login)
+		lo=$o.login
+		login_run "$o" "$w" "$port" "$@"
+		rc=$?
+		settle "$@"
+		;;
+	*)
+		k0=$(core_ticks "$SERVER_CPU")
+		c0=$(proc_sum cpu "$@")
+		wrk_run "$o" "$DURATION" "$w" "$port"
+		rc=$?
+		c1=$(proc_sum cpu "$@")
+		k1=$(core_ticks "$SERVER_CPU")
+		reqs=$(awk '/ requests in / { print $1; exit }' "$o")
+		rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$o")
+		;;
+	esac
 	fp=$(foreign_pct "$k0" "$k1" "$((c1 - c0))")
 	# pb: the server and wrk share both cores by design.
 	[ "$(group_of "$w")" = pb ] && fp=0
-	reqs=$(awk '/ requests in / { print $1; exit }' "$o")
-	rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$o")
-	e=$(awk '/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
-		/Non-2xx or 3xx responses:/ { n += $NF } END { print n + 0 }' "$o")
+	# health_during_login: req/s and CPU per request are the logins'; the
+	# health checks add their latency (and their errors).
+	if [ "$w" = health_during_login ]; then
+		h50=$(to_ms "$(awk '/^ +50%/ { print $2; exit }' "$o")")
+		h99=$(to_ms "$(awk '/^ +99%/ { print $2; exit }' "$o")")
+		hmax=$(to_ms "$(awk '$1 == "Latency" && NF >= 5 { print $4; exit }' "$o")")
+		hrps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$o")
+		eval "acc_${name}_p50=\"\$acc_${name}_p50 $h50\" acc_${name}_p99=\"\$acc_${name}_p99 $h99\""
+		eval "acc_${name}_max=\"\$acc_${name}_max $hmax\" acc_${name}_hrps=\"\$acc_${name}_hrps ${hrps:-0}\""
+	fi
+	if [ "$w" = health_during_login ]; then
+		e=$(wrk_errors "$o" "$lo")
+	else
+		e=$(wrk_errors "$lo")
+	fi
 	if [ $rc -ne 0 ] || [ -z "$reqs" ] || [ -z "$rps" ] || [ "$reqs" -eq 0 ]; then
 		say "bench: $name $w run $r: wrk failed (exit $rc); see $o"
 		put "$name" "$w" status fail
 		return 1
 	fi
-	cpu=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$reqs" \
-		'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
+	case $w in
+	auth_login | health_during_login) cpu=$login_cpu ;;
+	*) cpu=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$reqs" \
+		'BEGIN { printf "%.3f", t / hz * 1e6 / n }') ;;
+	esac
 	# "N requests in 2.00s, 2.92GB read": a sanity check of response sizes.
-	bpr=$(awk -v n="$reqs" '/ requests in / { x = $(NF - 1); u = x; sub(/^[0-9.]+/, "", u)
+	bpr=$(awk '/ requests in / { x = $(NF - 1); u = x; sub(/^[0-9.]+/, "", u)
 		m = u == "KB" ? 1024 : u == "MB" ? 1048576 : u == "GB" ? 1073741824 : 1
-		printf "%.0f", (x + 0) * m / n; exit }' "$o")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$w" "$r" "$reqs" "$rps" "$cpu" \
-		"$e" "$bpr" "$fp" >>"$runs_tsv"
+		if ($1 > 0) printf "%.0f", (x + 0) * m / $1; exit }' "$lo")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$w" "$r" "$reqs" "$rps" "$cpu" \
+		"$e" "$bpr" "$fp" "$h50" "$h99" >>"$runs_tsv"
 	say "  $name $w run $r/$RUNS: $rps req/s, $cpu µs CPU/req, $e errors," \
 		"$fp% of core $SERVER_CPU used by others"
+	[ "$w" = health_during_login ] &&
+		say "    /api/health meanwhile: $hrps req/s, p50 $h50 ms, p99 $h99 ms, max $hmax ms"
 	eval "acc_${name}_rps=\"\$acc_${name}_rps $rps\" acc_${name}_cpu=\"\$acc_${name}_cpu $cpu\""
 	eval "acc_${name}_err=\$((acc_${name}_err + e))"
 	eval "[ \"$fp\" -gt \"\$acc_${name}_fp\" ] && acc_${name}_fp=$fp"
@@ -868,6 +1101,13 @@ cell_end() {
 	put "$name" "$w" err "$errs"
 	# shellcheck disable=SC2154
 	put "$name" "$w" foreign "$fpm"
+	if [ "$w" = health_during_login ]; then
+		for k in p50 p99 max hrps; do
+			eval "ks=\$acc_${name}_$k"
+			# shellcheck disable=SC2086,SC2154 # ks is set by the eval
+			put "$name" "$w" "$k" "$(median $ks)"
+		done
+	fi
 	put "$name" "$w" status ok
 }
 
@@ -957,16 +1197,35 @@ if [ "$quiet_s" -gt 10 ] || [ "$quiet_c" -gt 10 ]; then
 		"$quiet_c% busy: other load will disturb the numbers"
 fi
 
-# ---- The data set of the te, records and pb groups ----
+# ---- The data set of the te, records, auth and pb groups ----
 
 SEED_EMAIL=admin@example.com
 SEED_PASSWORD='Passw0rd!'
+# Every member's password (bench/seed.c copies member1's hash to the rest).
+MEMBER_PASSWORD='Passw0rd!'
+
+# seed_post TOKEN FILE|-DATA PATH NAME: a superuser's POST to the seeding
+# server; the answer goes to build/bench/logs/seed-NAME.json. Returns 1, with
+# seeded set, unless the status is 200.
+seed_post() {
+	case $2 in -*) sp_d=${2#-} ;; *) sp_d=@$2 ;; esac
+	code=$(curl -s --max-time 60 -o "$logs/seed-$4.json" -w '%{http_code}' \
+		-H "Authorization: $1" -H 'Content-Type: application/json' \
+		--data-binary "$sp_d" "http://127.0.0.1:$sport$3")
+	[ "$code" = 200 ] && return 0
+	seeded="creating $4 gave status $code (see build/bench/logs/seed-$4.json)"
+	return 1
+}
 
 # Makes $tmp/seed/: hearth_data/data.db with the posts collection (created
 # through the collections API of a hearth started for the purpose, so the
 # schema is hearth's own) and RECORDS posts (bench/seed.c, one
-# transaction), ids.txt with their ids, and world.db. On failure sets
-# seeded to the reason and returns 1.
+# transaction), ids.txt with their ids, and world.db. When the auth group
+# runs, the data.db also gets the auth collection "members" and "notes"
+# through the API, member1@example.com through the records API (so its
+# password hash is hearth's argon2id), then from bench/seed.c the other
+# members (AUTH_USERS in all) and AUTH_NOTES notes. On failure sets seeded
+# to the reason and returns 1.
 seed_data() {
 	d=$tmp/seed
 	sl=$logs/seed.log
@@ -998,35 +1257,40 @@ seed_data() {
 		-d "{\"identity\":\"$SEED_EMAIL\",\"password\":\"$SEED_PASSWORD\"}" \
 		"http://127.0.0.1:$sport/api/collections/_superusers/auth-with-password" |
 		sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-	code=$(curl -s --max-time 30 -o "$logs/seed-collection.json" -w '%{http_code}' \
-		-H "Authorization: $tok" -H 'Content-Type: application/json' \
-		--data-binary "@$here/fixtures/posts_collection.json" \
-		"http://127.0.0.1:$sport/api/collections")
-	stop_pids "$sp"
-	if [ "$code" != 200 ]; then
-		seeded="creating the posts collection gave status $code"
-		seeded="$seeded (see build/bench/logs/seed-collection.json)"
-		return 1
+	ok=1
+	seed_post "$tok" "$here/fixtures/posts_collection.json" /api/collections collection || ok=0
+	if [ $ok = 1 ] && wants_group auth; then
+		seed_post "$tok" "$here/fixtures/members_collection.json" /api/collections members &&
+			seed_post "$tok" "$here/fixtures/notes_collection.json" /api/collections notes &&
+			seed_post "$tok" "-{\"email\":\"member1@example.com\",\"password\":\"$MEMBER_PASSWORD\",\"passwordConfirm\":\"$MEMBER_PASSWORD\"}" \
+				/api/collections/members/records member1 || ok=0
 	fi
+	stop_pids "$sp"
+	[ $ok = 1 ] || return 1
 	if ! "$root/build/hearth-bench" seed --posts "$d/hearth_data/data.db" --count "$RECORDS" \
 		--ids "$d/ids.txt" --world "$d/world.db" >>"$sl" 2>&1; then
 		seeded="hearth-bench seed failed (see build/bench/logs/seed.log)"
+		return 1
+	fi
+	if wants_group auth && ! "$root/build/hearth-bench" seed --auth "$d/hearth_data/data.db" \
+		--users "$AUTH_USERS" --notes "$AUTH_NOTES" >>"$sl" 2>&1; then
+		seeded="hearth-bench seed --auth failed (see build/bench/logs/seed.log)"
 		return 1
 	fi
 	return 0
 }
 
 seeded="not needed"
-if wants_group te || wants_group records || wants_group pb; then
+if wants_group te || wants_group records || wants_group auth || wants_group pb; then
 	say "bench: making the data set: $RECORDS posts through hearth's API and bench/seed.c," \
-		"10,000 world rows"
+		"10,000 world rows$(wants_group auth && echo ", $AUTH_USERS members, $AUTH_NOTES notes")"
 	t0=$(date +%s)
 	if seed_data; then
 		seeded=ok
 		say "bench: data set ready in $(($(date +%s) - t0)) s:" \
 			"$(($(wc -c <"$tmp/seed/hearth_data/data.db") / 1048576)) MiB data.db"
 	else
-		say "bench: no data set: $seeded; the te, records and pb cells are skipped"
+		say "bench: no data set: $seeded; the te, records, auth and pb cells are skipped"
 	fi
 fi
 
@@ -1113,7 +1377,7 @@ one_by_one() {
 	done
 }
 
-# Side by side (te and records groups): hearth and Node both run (each on
+# Side by side (te, records and auth groups): hearth and Node both run (each on
 # its own copy of the data, both pinned to the server core, only one
 # loaded at a time), and for each workload their timed runs alternate:
 # hearth run 1, node run 1, hearth run 2... So a slow minute on a shared
@@ -1179,10 +1443,10 @@ side_by_side() {
 }
 
 ran="" # servers that took part in the engine group: that table's columns
-for g in engine te records pb; do
+for g in engine te records auth pb; do
 	wants_group "$g" || continue
 	case $g in
-	te | records) side_by_side "$g" ;;
+	te | records | auth) side_by_side "$g" ;;
 	*) one_by_one "$g" ;;
 	esac
 done
@@ -1204,10 +1468,11 @@ if [ -n "$NODE" ] && [ -d "$here/peers/node_modules/better-sqlite3" ]; then
 		"new (require('better-sqlite3'))(':memory:').prepare('select sqlite_version() v').get().v" \
 		2>/dev/null)
 fi
-engine_ws="" db_ws="" pb_ws=""
+engine_ws="" db_ws="" auth_ws="" pb_ws=""
 for w in $WORKLOADS; do
 	case $(group_of "$w") in
 	engine) engine_ws="$engine_ws $w" ;;
+	auth) auth_ws="$auth_ws $w" ;;
 	pb) pb_ws="$pb_ws $w" ;;
 	*) db_ws="$db_ws $w" ;;
 	esac
@@ -1220,7 +1485,7 @@ done
 	echo "- command: \`$cmdline\`"
 	echo "- machine: nproc $(nproc), $cpu_model, $mem RAM, $(uname -srm)"
 	echo "- tools: wrk ${wrk_v:-?}, ${nginx_v:-nginx absent}, node ${node_v:-absent}, $cc_v"
-	[ -n "$engine_ws" ] && [ -n "$db_ws$pb_ws" ] && echo && echo "## HTTP engine" && echo
+	[ -n "$engine_ws" ] && [ -n "$db_ws$auth_ws$pb_ws" ] && echo && echo "## HTTP engine" && echo
 	echo "- method: server pinned to core $SERVER_CPU, wrk -t1 -c$CONNECTIONS pinned to core $CLIENT_CPU;" \
 		"${DURATION} s per run, median of $RUNS run(s) after a ${WARMUP} s warm-up;" \
 		"pipelined = $PIPELINE_DEPTH requests per write; ulimit -n $NOFILE;" \
@@ -1438,6 +1703,102 @@ END {
 			s = i == 1 ? "hearth" : "node"
 			if (get(s, k, "skipped") != "") notes = notes "\n- " s " (" substr(k, 2) "): " get(s, k, "skipped")
 		}
+	}
+	if (notes != "") { print ""; print "Notes:" notes }
+}' "$results" >>"$tmp/report"
+fi
+
+if [ -n "$auth_ws" ]; then
+	argon_v=""
+	if [ -n "$NODE" ] && [ -d "$here/peers/node_modules/argon2" ]; then
+		argon_v=$(cd "$here/peers" && "$NODE" -p "require('argon2/package.json').version" 2>/dev/null)
+	fi
+	{
+		echo
+		echo "## Users, sessions and access rules: hearth vs Node.js + fastify + better-sqlite3 + argon2"
+		echo
+		echo "- data: the auth collection \"members\" ($AUTH_USERS members) and \"notes\"" \
+			"($AUTH_NOTES notes: title, ~200-character body, owner = a relation to members," \
+			"created/updated; an index on owner; listRule \`owner = @request.auth.id\`), made" \
+			"through hearth's collections and records API and bench/seed.c; Node.js serves a" \
+			"copy of the same file. Every member's password hash is hearth's argon2id" \
+			"(t=2, m=64 MiB, p=1: libsodium's INTERACTIVE limits)."
+		echo "- auth_list: \`GET $NOTES_LIST_PATH\` with the token of member1 (got once by" \
+			"logging in before the runs): the token checked (HS256, the member loaded), then" \
+			"20 of that member's notes. auth_login: \`POST $LOGIN_PATH\` as a member drawn at" \
+			"random; req/s = logins/s. health_during_login: a login storm (wrk -c$CONNECTIONS)" \
+			"and, during the window, \`GET /api/health\` on one connection, a pause of" \
+			"${HEALTH_PAUSE} ms after each answer; req/s and µs/req are the logins', the latency columns the" \
+			"health checks' (median over runs of wrk's p50 / p99 / max)."
+		echo "- hearth: \`hearth serve --workers 1\` (argon2id from libsodium on its thread pool," \
+			"libuv's pool of 4 threads); node: bench/peers/node_auth.js, one process," \
+			"argon2 ${argon_v:-?} (npm, on libuv's pool of 4 threads) for the hashes, node's" \
+			"crypto for HS256. Both on core $SERVER_CPU with all their threads, so hashing and" \
+			"the event loop share that one core; every wrk on core $CLIENT_CPU. Login runs:" \
+			"the storm starts ${LOGIN_RAMP} s before the measured ${DURATION} s window; logins/s" \
+			"is the rate of whole rounds of hashes in it (logins come in bursts), µs/login the" \
+			"server's CPU per second over that rate; logins still queued when it ends are" \
+			"worked off before the next run."
+		echo
+	} >>"$tmp/report"
+	awk -F '\t' -v workloads="$auth_ws" -v foreign_limit=10 -v conns="$CONNECTIONS" '
+function commas(x,    s, r) {
+	s = sprintf("%.0f", x); r = ""
+	while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+	return s r
+}
+function num(x) { return x < 100 ? sprintf("%.1f", x) : commas(x) }
+function us(x) { return x < 10 ? sprintf("%.2f", x) : x < 100 ? sprintf("%.1f", x) : commas(x) }
+function ms(x) { return x == "" ? "-" : x < 10 ? sprintf("%.2f", x) : x < 100 ? sprintf("%.1f", x) : commas(x) }
+function mib(kib) { return sprintf("%.1f", kib / 1024) }
+function get(s, w, k) { return ((s, w, k) in v) ? v[s, w, k] : "" }
+function ok(s, w) { return get(s, w, "status") == "ok" }
+function label(w) {
+	if (w == "auth_list") return "list 20 own notes, token + rule"
+	if (w == "auth_login") return "password login (argon2id)"
+	if (w == "health_during_login") return "login storm, -c" conns ", with health checks"
+	return w
+}
+function cells(s, w,    st, mark) {
+	st = get(s, w, "status")
+	if (st == "" && get(s, "-auth", "skipped") != "") return " skipped | | |"
+	if (st == "") return " - | - | - |"
+	if (st == "fail") { notes = notes "\n- " s ", " w ": failed (see build/bench/logs/)"; return " fail | - | - |" }
+	mark = ""
+	if (get(s, w, "err") + 0 > 0) { mark = " †"; notes = notes "\n- † " s ", " w ": " get(s, w, "err") " socket errors or non-2xx responses over all runs (see build/bench/logs/)" }
+	if (get(s, w, "foreign") + 0 > foreign_limit) { mark = mark " ‡"; notes = notes "\n- ‡ " s ", " w ": in one run other processes (or VM steal) took " get(s, w, "foreign") "% of the server core: numbers disturbed" }
+	return " " num(get(s, w, "rps")) mark " | " us(get(s, w, "cpu")) " | " mib(get(s, w, "rss")) " |"
+}
+{ v[$1, $2, $3] = $4 }
+END {
+	nw = split(workloads, W, " ")
+	print "| workload | hearth req/s | hearth µs/req | hearth RSS MiB | node req/s | node µs/req | node RSS MiB | body bytes hearth / node | req/s hearth ÷ node | CPU/req node ÷ hearth | RSS hearth ÷ node |"
+	print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for (j = 1; j <= nw; j++) {
+		w = W[j]
+		line = "| " label(w) " |" cells("hearth", w) cells("node", w)
+		hb = get("hearth", w, "bytes"); nb = get("node", w, "bytes"); same = get("node", w, "same")
+		line = line " " (hb == "" ? "-" : commas(hb)) " / " (nb == "" ? "-" : commas(nb)) (same == "yes" ? " (same)" : "") " |"
+		both = ok("hearth", w) && ok("node", w)
+		line = line " " (both ? sprintf("%.2f×", get("hearth", w, "rps") / get("node", w, "rps")) : "-") " |"
+		line = line " " (both && get("hearth", w, "cpu") + 0 > 0 ? sprintf("%.2f×", get("node", w, "cpu") / get("hearth", w, "cpu")) : "-") " |"
+		line = line " " (both && get("node", w, "rss") + 0 > 0 ? sprintf("%.2f", get("hearth", w, "rss") / get("node", w, "rss")) : "-") " |"
+		print line
+		if (w == "health_during_login") health = 1
+	}
+	if (health) {
+		print ""
+		print "| `GET /api/health` during the login storm | logins/s | health req/s | p50 ms | p99 ms | max ms |"
+		print "| --- | ---: | ---: | ---: | ---: | ---: |"
+		for (i = 1; i <= 2; i++) {
+			s = i == 1 ? "hearth" : "node"; w = "health_during_login"
+			if (!ok(s, w)) { print "| " s " | - | - | - | - | - |"; continue }
+			print "| " s " | " num(get(s, w, "rps")) " | " num(get(s, w, "hrps")) " | " ms(get(s, w, "p50")) " | " ms(get(s, w, "p99")) " | " ms(get(s, w, "max")) " |"
+		}
+	}
+	for (i = 1; i <= 2; i++) {
+		s = i == 1 ? "hearth" : "node"
+		if (get(s, "-auth", "skipped") != "") notes = notes "\n- " s " (auth): " get(s, "-auth", "skipped")
 	}
 	if (notes != "") { print ""; print "Notes:" notes }
 }' "$results" >>"$tmp/report"

@@ -50,6 +50,9 @@ int hr_api_new(const char *data_dir, unsigned workers, hr_api **out, char *errbu
 	api->w = hr_xcalloc(api->nworkers, sizeof *api->w);
 	hr_password_params_default(&api->pw);
 	atomic_init(&api->hashing, 0);
+	unsigned slots = api->nworkers < HR_MAX_HASHES_AT_ONCE ? api->nworkers : HR_MAX_HASHES_AT_ONCE;
+	if (uv_sem_init(&api->hash_slots, slots < 2 ? 2 : slots) != 0)
+		abort();
 	api->rl = hr_ratelimit_new();
 	char path[4096];
 	snprintf(path, sizeof path, "%s/data.db", data_dir);
@@ -124,6 +127,7 @@ void hr_api_free(hr_api *api)
 	}
 	hr_schema_free(api->writer.schema);
 	hr_ratelimit_free(api->rl);
+	uv_sem_destroy(&api->hash_slots);
 	free(api->w);
 	free(api->data_dir);
 	free(api);
@@ -697,6 +701,16 @@ void api_job_submit(api_job *j)
 
 /* ---- password hashing ------------------------------------------------- */
 
+void api_hash_slot_take(hr_api *api)
+{
+	uv_sem_wait(&api->hash_slots);
+}
+
+void api_hash_slot_give(hr_api *api)
+{
+	uv_sem_post(&api->hash_slots);
+}
+
 typedef struct hash_job {
 	api_req *r;
 	char *pw;
@@ -710,7 +724,9 @@ typedef struct hash_job {
 static void hash_work(void *ud)
 {
 	hash_job *h = ud;
+	api_hash_slot_take(h->r->api);
 	h->rc = hr_password_hash(h->pw, h->n, &h->r->api->pw, h->hash);
+	api_hash_slot_give(h->r->api);
 }
 
 static void hash_after(hearth_req *req, void *ud)
@@ -756,7 +772,9 @@ typedef struct verify_job {
 static void verify_work(void *ud)
 {
 	verify_job *v = ud;
+	api_hash_slot_take(v->r->api);
 	v->ok = hr_password_verify(v->hash, v->pw, v->n);
+	api_hash_slot_give(v->r->api);
 }
 
 static void verify_after(hearth_req *req, void *ud)

@@ -12,11 +12,11 @@
  * auth-with-password looks the record up on the worker's connection, then
  * verifies the password on the thread pool; a missing record still costs
  * one full argon2id verification (hr_password_dummy_verify), so neither
- * the answer nor its timing tells whether the identity exists. Hashes in
- * flight are bounded process-wide (HR_MAX_HASHES_IN_FLIGHT per worker):
- * above the bound the request waits its turn on the pool rather than
- * crowding out other offloaded work... libuv's pool queues it, and the
- * event loops never wait at all.
+ * the answer nor its timing tells whether the identity exists. argon2id
+ * runs at once are bounded process-wide (api_hash_slot_take, one per
+ * worker up to HR_MAX_HASHES_AT_ONCE), which bounds the memory a login
+ * storm can hold; a request over the bound waits on its pool thread, and
+ * the event loops never wait at all.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -195,10 +195,12 @@ typedef struct login {
 static void login_work(void *ud)
 {
 	login *l = ud;
+	api_hash_slot_take(l->r->api);
 	if (l->rec)
 		l->ok = hr_password_verify(l->hash, l->pw, l->pwlen);
 	else
 		l->ok = hr_password_dummy_verify(l->pw, l->pwlen, &l->r->api->pw);
+	api_hash_slot_give(l->r->api);
 	sodium_memzero(l->pw, l->pwlen);
 }
 

@@ -1029,7 +1029,9 @@ static void email_pw_work(void *ud)
 {
 	api_job *j = ud;
 	confirm *k = j->ud;
+	api_hash_slot_take(j->r->api);
 	k->ok = hr_password_verify(k->hash, k->pw, k->pwlen);
+	api_hash_slot_give(j->r->api);
 	sodium_memzero(k->pw, k->pwlen);
 }
 

@@ -31,7 +31,9 @@
 
 #define HR_SUPERUSERS_ID "pbc_3142635823"
 #define HR_JSON_DEPTH 10000
-#define HR_MAX_HASHES_IN_FLIGHT 2
+/* argon2id runs at once, process-wide: one per worker, at most this many
+ * (each holds the hash's memory, 64 MiB by default). */
+#define HR_MAX_HASHES_AT_ONCE 4
 
 typedef struct api_flows api_flows; /* flows.c's throttles */
 
@@ -41,7 +43,6 @@ typedef struct api_worker {
 	uint64_t settings_gen;
 	hr_arena settings_arena;
 	bool attached;
-	unsigned hashing;	/* password hashes in flight from this worker */
 	hr_count_cache counts;	/* list totals, this worker's */
 	bool snap_open;		/* the reader holds a read snapshot ... */
 	uint64_t snap_gen;	/* ... begun at this data generation */
@@ -60,6 +61,7 @@ struct hr_api {
 	} writer;
 	hr_password_params pw;
 	atomic_uint hashing; /* hashes in flight, whole process */
+	uv_sem_t hash_slots; /* bounds the argon2id runs at once (api_hash_slot_*) */
 	hr_mailer *mailer;   /* the mail thread (flows.c posts to it) */
 	api_flows *flows;
 	struct hr_ratelimit *rl; /* rate-limit windows shared by all workers */
@@ -224,6 +226,14 @@ void api_guard_failed(api_req *r, hr_str identity);
 
 /* Rate limits of one batch sub-request (§18.1); false after a 429. */
 bool api_guard_batch(api_req *r, hr_str method, hr_str coll, bool has_id);
+
+/*
+ * Around every argon2id run on the thread pool: takes one of the hash
+ * slots (waiting on the pool thread, never on a loop) and gives it back.
+ * Bounds the memory hashing can hold during a login storm.
+ */
+void api_hash_slot_take(hr_api *api);
+void api_hash_slot_give(hr_api *api);
 
 /* Mints an auth token for a record (api/auth.c). */
 int api_auth_token(hr_arena *a, const hr_collection *c, const hr_json *rec, bool refreshable,

@@ -292,6 +292,47 @@ static hr_schema *with_collection(hr_arena *a, const hr_schema *s, const hr_coll
 	return t;
 }
 
+/* True when one of c's indexes is UNIQUE over exactly the column `col`. */
+static bool has_unique_index(const hr_collection *c, hr_str col)
+{
+	bool have = false;
+	for (unsigned i = 0; i < c->indexes.n && !have; i++) {
+		hr_buf tmp;
+		hr_buf_init(&tmp, 0);
+		hr_str name, cols[2];
+		unsigned ncols = 0;
+		bool uniq = false;
+		if (hr_schema_index_normalize(c->indexes.v[i], c->name, &tmp, &name, &uniq, cols, &ncols, 2) &&
+		    uniq && ncols == 1 && hr_str_eq(cols[0], col))
+			have = true;
+		hr_buf_dispose(&tmp);
+	}
+	return have;
+}
+
+/* §11.1: each passwordAuth.identityFields entry names a field of the
+ * collection that has a single-column UNIQUE index, so a login finds at
+ * most one record. */
+static void validate_identity_fields(hr_arena *a, const hr_collection *c, hr_verrs *errs)
+{
+	hr_json *pa = c->options ? hr_json_get(c->options, "passwordAuth") : NULL;
+	hr_json *ids = pa && pa->type == HR_JSON_OBJECT ? hr_json_get(pa, "identityFields") : NULL;
+	if (!ids || ids->type != HR_JSON_ARRAY)
+		return;
+	for (size_t i = 0; i < ids->u.arr.len; i++) {
+		const hr_json *f = ids->u.arr.items[i];
+		const char *msg = NULL;
+		if (f->type != HR_JSON_STRING || hr_coll_field_index(c, f->u.str) < 0)
+			msg = "Must be the name of a field of the collection.";
+		else if (!has_unique_index(c, f->u.str))
+			msg = "The identity field must have a single-column UNIQUE index.";
+		char *path = msg ? hr_arena_printf(a, "passwordAuth.identityFields.%zu", i) : NULL;
+		if (path)
+			hr_verrs_add(errs, hr_str_make(path, strlen(path)), "validation_invalid_identity_field",
+				     msg, NULL);
+	}
+}
+
 static void validate(hr_arena *a, const hr_schema *s, hr_collection *c, const hr_collection *old,
 		     hr_verrs *errs)
 {
@@ -459,6 +500,8 @@ static void validate(hr_arena *a, const hr_schema *s, hr_collection *c, const hr
 				hr_verrs_add(errs, hr_str_make(keys[r], strlen(keys[r])), "validation_invalid_rule",
 					     hr_arena_printf(a, "Invalid rule. %s.", msg), NULL);
 		}
+		if (c->type == HR_COLL_AUTH)
+			validate_identity_fields(a, c, errs);
 		if (c->type == HR_COLL_AUTH && c->rule_set[HR_RULE_MANAGE] && c->rules[HR_RULE_MANAGE].len == 0)
 			hr_verrs_add(errs, HR_STR("manageRule"), "validation_invalid_rule",
 				     "The manage rule cannot be an empty string; use null.", NULL);

@@ -31,6 +31,16 @@
  * token used twice concurrently still succeeds only once (the first use
  * rotates tokenKey, except for verification, which may be repeated).
  *
+ * AUTH GUARD (api/guard.c). The guard's route table already limits these
+ * routes per client IP. Here: a request-* endpoint calls
+ * api_guard_identity() with the address once it is valid (that counts
+ * the request against the address); a confirmation checks the identity
+ * its token names (the e-mail claim, read before the signature is known)
+ * and reports a bad token, a wrong password or a wrong OTP through
+ * api_guard_failed(), with the OTP row's address as identity when the
+ * row exists. A forged e-mail claim can only spend that address's
+ * failure window, as a wrong password for it can.
+ *
  * OTP codes are stored as BLAKE2b(otpId ":" code), never in clear; rows
  * live in _otps (created at bootstrap, schema.c) until used or expired.
  *
@@ -274,6 +284,27 @@ static bool fail_if_invalid(api_req *r, hr_rerr *e)
 	e->message = "An error occurred while validating the submitted data.";
 	api_fail(r, e);
 	return true;
+}
+
+/*
+ * The e-mail claim of a presented token, read without checking the
+ * signature: the identity the auth guard counts a failed confirmation
+ * against. Empty when the token has none or does not decode.
+ */
+static hr_str token_identity(api_req *r, hr_str tok)
+{
+	hr_json *claims;
+	if (!tok.len || hr_token_decode(r->a, tok, &claims) != 0)
+		return HR_STR("");
+	hr_json *v = hr_json_get(claims, "email");
+	return v && v->type == HR_JSON_STRING ? v->u.str : HR_STR("");
+}
+
+/* The guard's check for a confirmation whose token names identity;
+ * false after a 429. */
+static bool guard_token(api_req *r, hr_str identity)
+{
+	return !identity.len || api_guard_identity(r, identity);
 }
 
 static void token_error(api_req *r, const char *code)
@@ -669,6 +700,8 @@ static void request_verification(hearth_req *req, void *ud)
 	check_email(&e, "email", email);
 	if (fail_if_invalid(r, &e))
 		return;
+	if (!api_guard_identity(r, email))
+		return;
 	flow_task *t = task_new(r, TASK_VERIFY, c);
 	if (t)
 		copy_field(t->email, sizeof t->email, email);
@@ -776,6 +809,9 @@ static void confirm_verification(hearth_req *req, void *ud)
 	required(&e, "token", tok);
 	if (fail_if_invalid(r, &e))
 		return;
+	hr_str who = token_identity(r, tok);
+	if (!guard_token(r, who))
+		return;
 	hr_json *rec;
 	hr_token_claims cl;
 	const char *code = check_token(r, c, tok, &T_VERIFY, &rec, &cl);
@@ -784,6 +820,7 @@ static void confirm_verification(hearth_req *req, void *ud)
 	if (!code && !hr_str_eq(cl.email, rec_str(rec, "email")))
 		code = "validation_token_email_mismatch";
 	if (code) {
+		api_guard_failed(r, who);
 		token_error(r, code);
 		return;
 	}
@@ -826,6 +863,8 @@ static void request_password_reset(hearth_req *req, void *ud)
 	hr_rerr_init(&e, r->a);
 	check_email(&e, "email", email);
 	if (fail_if_invalid(r, &e))
+		return;
+	if (!api_guard_identity(r, email))
 		return;
 	flow_task *t = task_new(r, TASK_RESET, c);
 	if (t)
@@ -913,12 +952,17 @@ static void confirm_password_reset(hearth_req *req, void *ud)
 	else if (!hr_str_eq(v[1], v[2]))
 		hr_verrs_add(&e.data, HR_STR("passwordConfirm"), "validation_values_mismatch",
 			     "Values don't match.", NULL);
+	hr_str who = token_identity(r, v[0]);
+	if (!guard_token(r, who))
+		return;
 	hr_json *rec = NULL;
 	hr_token_claims cl;
 	if (v[0].len) {
 		const char *code = check_token(r, c, v[0], &T_RESET, &rec, &cl);
-		if (code)
+		if (code) {
+			api_guard_failed(r, who);
 			hr_verrs_add(&e.data, HR_STR("token"), code, token_message(code), NULL);
+		}
 	}
 	if (fail_if_invalid(r, &e))
 		return;
@@ -965,6 +1009,8 @@ static void request_email_change(hearth_req *req, void *ud)
 	hr_rerr e;
 	hr_rerr_init(&e, r->a);
 	check_email(&e, "newEmail", ne);
+	if (!e.data.n && !api_guard_identity(r, ne))
+		return;
 	if (!e.data.n) {
 		hr_rctx x;
 		api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
@@ -1042,6 +1088,7 @@ static void email_pw_done(hearth_req *req, void *ud)
 	atomic_fetch_sub(&r->api->hashing, 1);
 	sodium_memzero(k->hash, sizeof k->hash);
 	if (!k->ok) {
+		api_guard_failed(r, k->email);
 		hr_rerr e;
 		hr_rerr_init(&e, r->a);
 		hr_verrs_add(&e.data, HR_STR("password"), "validation_invalid_password",
@@ -1066,14 +1113,19 @@ static void confirm_email_change(hearth_req *req, void *ud)
 	hr_rerr_init(&e, r->a);
 	required(&e, "token", v[0]);
 	required(&e, "password", v[1]);
+	hr_str who = token_identity(r, v[0]);
+	if (!guard_token(r, who))
+		return;
 	hr_json *rec = NULL;
 	hr_token_claims cl;
 	if (v[0].len) {
 		const char *code = check_token(r, c, v[0], &T_EMAIL, &rec, &cl);
 		if (!code && !cl.new_email.len)
 			code = "validation_invalid_token_payload";
-		if (code)
+		if (code) {
+			api_guard_failed(r, who);
 			hr_verrs_add(&e.data, HR_STR("token"), code, token_message(code), NULL);
+		}
 	}
 	if (fail_if_invalid(r, &e))
 		return;
@@ -1088,6 +1140,7 @@ static void confirm_email_change(hearth_req *req, void *ud)
 	k->id = cl.id;
 	k->token_key = rec_str(rec, "tokenKey");
 	k->new_email = cl.new_email;
+	k->email = cl.email;
 	if (hash.len < sizeof k->hash)
 		memcpy(k->hash, hash.ptr, hash.len);
 	k->pw = hr_arena_dup(r->a, v[1].ptr, v[1].len);
@@ -1122,6 +1175,8 @@ static void request_otp(hearth_req *req, void *ud)
 	check_email(&e, "email", email);
 	if (fail_if_invalid(r, &e))
 		return;
+	if (!api_guard_identity(r, email))
+		return;
 	char otp_id[16];
 	hr_rand_id(otp_id);
 	flow_task *t = task_new(r, TASK_OTP, c);
@@ -1141,7 +1196,8 @@ static void request_otp(hearth_req *req, void *ud)
 
 typedef struct otp_try {
 	hr_str otp_id, code;
-	hr_json *rec; /* the authenticated record, on success */
+	hr_str sent_to; /* the OTP's address once its row is found (request arena) */
+	hr_json *rec;	/* the authenticated record, on success */
 } otp_try;
 
 static int otp_invalid(api_job *j, int status)
@@ -1184,6 +1240,7 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 		return HR_ENOMEM;
 	rid = hr_str_make(rid_c, rid.len);
 	sent = hr_str_make(sent_c, sent.len);
+	o->sent_to = sent;
 	int64_t now = hr_time_now_ms();
 	if (!same_coll || expires <= now)
 		return otp_invalid(j, 400);
@@ -1245,6 +1302,8 @@ static void otp_after(api_job *j)
 	api_req *r = j->r;
 	otp_try *o = j->ud;
 	if (j->err.status || !o->rec) {
+		if (j->err.status == 400 || j->err.status == 429)
+			api_guard_failed(r, o->sent_to);
 		api_fail(r, &j->err);
 		return;
 	}
@@ -1302,6 +1361,7 @@ static void auth_with_otp(hearth_req *req, void *ud)
 	}
 	o->otp_id = v[0];
 	o->code = v[1];
+	o->sent_to = HR_STR("");
 	o->rec = NULL;
 	j->ud = o;
 	j->coll = c->id;

@@ -366,6 +366,31 @@ describe('auth flows', LIMIT, () => {
 			'Too many attempts, please try again later with a new OTP.');
 	});
 
+	test('OTP: past 9 live OTPs a request answers the newest otpId again and sends nothing', async () => {
+		const u = await user('otpusers', false);
+		const g = guest(srv);
+		const ids = [];
+		for (let i = 1; i <= 10; i++) {
+			ids.push((await g.collection('otpusers').requestOTP(u.email)).otpId);
+			await sink.waitFor(() => count(u.email) === i);
+		}
+		assert.equal(new Set(ids).size, 10);
+		const again = await g.collection('otpusers').requestOTP(u.email);
+		assert.equal(again.otpId, ids[9]);
+		await marker();
+		assert.equal(count(u.email), 10, 'no mail for the reused OTP');
+		const live = await sqlite(srv.db, `SELECT count(*) FROM _otps WHERE recordRef = '${u.record.id}'`);
+		assert.equal(live.trim(), '10');
+		const last = sink.messages.filter((x) => x.to.includes(u.email)).at(-1);
+		const code = /<strong>(\d+)<\/strong>/.exec(parseMail(last.raw).html)[1];
+		const auth = await guest(srv).collection('otpusers').authWithOTP(again.otpId, code);
+		assert.equal(auth.record.id, u.record.id);
+		// one used: nine left, so the next request mints and mails a new one
+		const fresh = await g.collection('otpusers').requestOTP(u.email);
+		assert.ok(!ids.includes(fresh.otpId));
+		await sink.waitFor(() => count(u.email) === 11);
+	});
+
 	test('impersonate: superusers only, non-refreshable token of the given duration', async () => {
 		const u = await user();
 		const before = Math.floor(Date.now() / 1000);

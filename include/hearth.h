@@ -157,6 +157,11 @@ hearth_str hearth_req_query(const hearth_req *req); /* raw, after '?' */
 /* First header named name (case-insensitive), {NULL,0} when absent. */
 hearth_str hearth_req_header(const hearth_req *req, const char *name);
 
+/* Last header named name (case-insensitive), {NULL,0} when absent. For
+ * headers that proxies append to, where the last one is the one the
+ * nearest (trusted) proxy wrote. */
+hearth_str hearth_req_header_last(const hearth_req *req, const char *name);
+
 /* A route parameter, decoded; {NULL,0} when the route has no such name. */
 hearth_str hearth_req_param(const hearth_req *req, const char *name);
 

@@ -262,7 +262,12 @@ describe('client IP and superuser IPs', LIMIT, () => {
 			[{}, '127.0.0.1'],
 		];
 		await each(cases, async ([h, ip]) => assert.equal(await realIP(h), ip));
+		// a repeated header counts by its last line, the trusted proxy's (§18.4)
+		assert.equal(await realIP({ 'X-Forwarded-For': ['198.51.100.66', '10.0.0.1, 203.0.113.8'] }), '203.0.113.8');
+		assert.equal(await realIP({ 'X-Forwarded-For': ['198.51.100.66', 'garbage'] }), '127.0.0.1');
+		assert.equal(await realIP({ 'X-Real-IP': ['192.0.2.1', '192.0.2.2'] }), '192.0.2.2');
 		await patchSettings(srv, su, { trustedProxy: { useLeftmostIP: true } });
+		assert.equal(await realIP({ 'X-Forwarded-For': ['198.51.100.66', '10.0.0.1, 203.0.113.8'] }), '10.0.0.1');
 		assert.equal(await realIP({ 'X-Forwarded-For': '10.0.0.1, 203.0.113.7' }), '10.0.0.1');
 		assert.equal(await realIP({ 'X-Forwarded-For': 'bad, 10.0.0.9, 203.0.113.7' }), '10.0.0.9');
 		await patchSettings(srv, su, { trustedProxy: { headers: [], useLeftmostIP: false } });

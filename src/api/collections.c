@@ -25,7 +25,7 @@
 #include "core/common.h"
 #include "core/time.h"
 
-static const char *const internal_tables[] = {"_collections", "_params", "_migrations", "_otps",
+static const char *const internal_tables[] = {"_collections", "_params", "_migrations", "_otps", "_mfas",
 					      "sqlite_master", "sqlite_sequence", "sqlite_schema"};
 
 static hr_str adup(hr_arena *a, hr_str s)

@@ -51,7 +51,10 @@
  * a moment (a request between them): then that request gets a fresh id
  * for which no OTP is stored, and the next request gets the reused one.
  *
- * Not done: MFA (§12.4) and login alerts.
+ * MFA (§12.4): a successful OTP passes api_mfa_gate() (api/mfa.c) before
+ * its token is minted.
+ *
+ * Not done: login alerts.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -1248,7 +1251,9 @@ static void request_otp(hearth_req *req, void *ud)
 typedef struct otp_try {
 	hr_str otp_id, code;
 	hr_str sent_to; /* the OTP's address once its row is found (request arena) */
+	hr_str mfa_id;	/* a second factor's MFA session (§12.4) */
 	hr_json *rec;	/* the authenticated record, on success */
+	const hr_collection *c;
 } otp_try;
 
 static int otp_invalid(api_job *j, int status)
@@ -1328,18 +1333,21 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 	hr_json *v = hr_json_get(o->rec, "verified");
 	if (!(v && v->type == HR_JSON_TRUE) && hr_str_eq(sent, rec_str(o->rec, "email"))) {
 		/*
-		 * First proof of owning the address: verified, and (MFA being
-		 * off) the password someone may have set before is dropped by
+		 * First proof of owning the address: verified, and when MFA is
+		 * off the password someone may have set before is dropped by
 		 * storing a value that is no argon2id hash, so no password
-		 * matches it; tokenKey rotates (§12.8).
+		 * matches it; tokenKey rotates (§12.8). With MFA on, the
+		 * password stays: it is the other factor.
 		 */
 		char tk[51], pw[51];
 		new_token_key(tk);
 		new_token_key(pw);
 		confirm k = {.id = rid, .token_key = rec_str(o->rec, "tokenKey")};
 		hr_str b[2] = {hr_str_make(tk, 50), hr_str_make(pw, 50)};
-		rc = update_row(db, c, &k, "\"verified\" = 1, \"tokenKey\" = ?3, \"password\" = ?4", b,
-				2);
+		rc = update_row(db, c, &k,
+				api_mfa_enabled(c) ? "\"verified\" = 1, \"tokenKey\" = ?3"
+						   : "\"verified\" = 1, \"tokenKey\" = ?3, \"password\" = ?4",
+				b, api_mfa_enabled(c) ? 1 : 2);
 		if (rc <= 0)
 			return rc < 0 ? rc : otp_invalid(j, 400);
 		if (hr_records_load(&x, c, rid, &o->rec) != 0)
@@ -1347,6 +1355,8 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 	}
 	return 0;
 }
+
+static void otp_finish(api_req *r, void *ud);
 
 static void otp_after(api_job *j)
 {
@@ -1367,6 +1377,15 @@ static void otp_after(api_job *j)
 		api_error(r, 403, "The request doesn't satisfy the collection requirements to authenticate.");
 		return;
 	}
+	o->c = c;
+	api_mfa_gate(r, c, o->rec, "otp", o->mfa_id, otp_finish, o);
+}
+
+/* The OTP (and any other factor) checked out: token and answer. */
+static void otp_finish(api_req *r, void *ud)
+{
+	otp_try *o = ud;
+	const hr_collection *c = o->c;
 	hr_buf tok;
 	hr_buf_init(&tok, HR_TOKEN_MAX);
 	if (api_auth_token(r->a, c, o->rec, true, 0, &tok) != 0) {
@@ -1388,9 +1407,9 @@ static void auth_with_otp(hearth_req *req, void *ud)
 		api_error(r, 403, "The collection is not configured to allow OTP authentication.");
 		return;
 	}
-	static const char *const keys[] = {"otpId", "password"};
-	hr_str v[2];
-	if (!read_form(r, keys, v, 2))
+	static const char *const keys[] = {"otpId", "password", "mfaId"};
+	hr_str v[3];
+	if (!read_form(r, keys, v, 3))
 		return;
 	hr_rerr e;
 	hr_rerr_init(&e, r->a);
@@ -1413,6 +1432,7 @@ static void auth_with_otp(hearth_req *req, void *ud)
 	o->otp_id = v[0];
 	o->code = v[1];
 	o->sent_to = HR_STR("");
+	o->mfa_id = v[2].len ? v[2] : api_mfa_id(r, NULL);
 	o->rec = NULL;
 	j->ud = o;
 	j->coll = c->id;

@@ -168,8 +168,14 @@ static void auth_methods(hearth_req *req, void *ud)
 	else
 		hr_buf_append_cstr(&b, enabled ? "[\"email\"]" : "[]");
 	hr_buf_printf(&b, ",\"enabled\":%s},", enabled ? "true" : "false");
-	hr_buf_append_cstr(&b, "\"oauth2\":{\"providers\":[],\"enabled\":false},"
-			       "\"mfa\":{\"enabled\":false,\"duration\":0},");
+	hr_buf_append_cstr(&b, "\"oauth2\":{\"providers\":[],\"enabled\":false},");
+	hr_json *mfa = opt(c, "mfa");
+	hr_json *md = mfa ? hr_json_get(mfa, "duration") : NULL;
+	if (api_mfa_enabled(c))
+		hr_buf_printf(&b, "\"mfa\":{\"enabled\":true,\"duration\":%lld},",
+			      md && md->type == HR_JSON_NUMBER ? (long long)md->u.n.num : 600LL);
+	else
+		hr_buf_append_cstr(&b, "\"mfa\":{\"enabled\":false,\"duration\":0},");
 	hr_json *otp = opt(c, "otp");
 	hr_json *oe = otp ? hr_json_get(otp, "enabled") : NULL;
 	hr_json *od = otp ? hr_json_get(otp, "duration") : NULL;

@@ -414,6 +414,8 @@ describe('auth flows', LIMIT, () => {
 	test('MFA: password then OTP, OTP then password; the session is used once', async () => {
 		const u = await user('mfausers', false);
 		const g = guest(srv);
+		assert.deepEqual((await g.collection('mfausers').listAuthMethods()).mfa, { enabled: true, duration: 600 });
+		assert.deepEqual((await g.collection('users').listAuthMethods()).mfa, { enabled: false, duration: 0 });
 		const mfaId = await firstFactor(g.collection('mfausers').authWithPassword(u.email, PW));
 		assert.equal(g.authStore.token, '');
 		// the same method again does not complete it, and leaves the session usable

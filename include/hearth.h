@@ -161,6 +161,11 @@ hearth_str hearth_req_header(const hearth_req *req, const char *name);
  * past the last one. */
 hearth_str hearth_req_header_at(const hearth_req *req, unsigned i, hearth_str *name);
 
+/* Last header named name (case-insensitive), {NULL,0} when absent. For
+ * headers that proxies append to, where the last one is the one the
+ * nearest (trusted) proxy wrote. */
+hearth_str hearth_req_header_last(const hearth_req *req, const char *name);
+
 /* A route parameter, decoded; {NULL,0} when the route has no such name. */
 hearth_str hearth_req_param(const hearth_req *req, const char *name);
 

@@ -109,6 +109,11 @@ static bool auth_rule_ok(api_req *r, const hr_collection *c, hr_str id)
 		return hr_str_eq_lit(c->id, HR_SUPERUSERS_ID);
 	if (c->rules[HR_RULE_AUTH].len == 0)
 		return true;
+	return api_record_rule_ok(r, c, id, c->rules[HR_RULE_AUTH]);
+}
+
+bool api_record_rule_ok(api_req *r, const hr_collection *c, hr_str id, hr_str rule)
+{
 	hr_rule_req rq = r->rq;
 	rq.auth_coll = c;
 	rq.auth_id = id;
@@ -122,7 +127,7 @@ static bool auth_rule_ok(api_req *r, const hr_collection *c, hr_str id)
 	hr_buf_append_cstr(&where, "r.\"id\" = ");
 	hr_sql_param_text(&sx, &where, id);
 	hr_buf_append_cstr(&where, " AND ");
-	if (hr_sql_where_text(&sx, c, HR_STR("r"), c->rules[HR_RULE_AUTH], &where) == 0) {
+	if (hr_sql_where_text(&sx, c, HR_STR("r"), rule, &where) == 0) {
 		hr_buf_printf(&sql, "SELECT 1 FROM \"%.*s\" r%.*s WHERE %.*s LIMIT 1", (int)c->name.len,
 			      c->name.ptr, (int)sx.joins.len, sx.joins.ptr ? sx.joins.ptr : "",
 			      (int)where.len, where.ptr);
@@ -163,8 +168,14 @@ static void auth_methods(hearth_req *req, void *ud)
 	else
 		hr_buf_append_cstr(&b, enabled ? "[\"email\"]" : "[]");
 	hr_buf_printf(&b, ",\"enabled\":%s},", enabled ? "true" : "false");
-	hr_buf_append_cstr(&b, "\"oauth2\":{\"providers\":[],\"enabled\":false},"
-			       "\"mfa\":{\"enabled\":false,\"duration\":0},");
+	hr_buf_append_cstr(&b, "\"oauth2\":{\"providers\":[],\"enabled\":false},");
+	hr_json *mfa = opt(c, "mfa");
+	hr_json *md = mfa ? hr_json_get(mfa, "duration") : NULL;
+	if (api_mfa_enabled(c))
+		hr_buf_printf(&b, "\"mfa\":{\"enabled\":true,\"duration\":%lld},",
+			      md && md->type == HR_JSON_NUMBER ? (long long)md->u.n.num : 600LL);
+	else
+		hr_buf_append_cstr(&b, "\"mfa\":{\"enabled\":false,\"duration\":0},");
 	hr_json *otp = opt(c, "otp");
 	hr_json *oe = otp ? hr_json_get(otp, "enabled") : NULL;
 	hr_json *od = otp ? hr_json_get(otp, "duration") : NULL;
@@ -190,6 +201,7 @@ typedef struct login {
 	bool ok;
 	bool session;	  /* auth-session: answer with the cookie */
 	hr_str identity;  /* for the auth guard's failure count */
+	hr_str mfa_id;	  /* a second factor's MFA session (§12.4) */
 } login;
 
 static void login_work(void *ud)
@@ -203,6 +215,8 @@ static void login_work(void *ud)
 	api_hash_slot_give(l->r->api);
 	sodium_memzero(l->pw, l->pwlen);
 }
+
+static void login_finish(api_req *r, void *ud);
 
 static void login_done(hearth_req *req, void *ud)
 {
@@ -220,6 +234,13 @@ static void login_done(hearth_req *req, void *ud)
 		api_error(r, 403, "The request doesn't satisfy the collection requirements to authenticate.");
 		return;
 	}
+	api_mfa_gate(r, l->c, l->rec, "password", l->mfa_id, login_finish, l);
+}
+
+/* The password (and any other factor) checked out: token and answer. */
+static void login_finish(api_req *r, void *ud)
+{
+	login *l = ud;
 	hr_buf tok;
 	hr_buf_init(&tok, 16384);
 	if (api_auth_token(r->a, l->c, l->rec, true, 0, &tok) != 0) {
@@ -340,6 +361,7 @@ static void password_login(hearth_req *req, void *ud, bool session)
 	l->pwlen = password.len;
 	l->session = session;
 	l->identity = identity;
+	l->mfa_id = api_mfa_id(r, body.obj);
 	if (rec) {
 		hr_json *h = hr_json_get(rec, "password");
 		if (h && h->type == HR_JSON_STRING && h->u.str.len < sizeof l->hash)

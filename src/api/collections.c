@@ -26,7 +26,7 @@
 #include "core/rand.h"
 #include "core/time.h"
 
-static const char *const internal_tables[] = {"_collections", "_params", "_migrations", "_otps",
+static const char *const internal_tables[] = {"_collections", "_params", "_migrations", "_otps", "_mfas",
 					      "sqlite_master", "sqlite_sequence", "sqlite_schema"};
 
 static hr_str adup(hr_arena *a, hr_str s)
@@ -516,6 +516,81 @@ static void validate(hr_arena *a, const hr_schema *s, hr_collection *c, const hr
 }
 
 /*
+ * One option object of a create or update: cur with the body's object v
+ * laid over it key by key, recursively for keys whose values are objects
+ * on both sides (a partial {"otp":{"duration":300}} keeps otp.length and
+ * otp.emailTemplate, and write-only secrets stay unless v sets them).
+ * Arrays and scalars replace. Result in a; NULL when out of memory.
+ */
+static hr_json *merge_obj(hr_arena *a, const hr_json *cur, hr_json *v)
+{
+	if (!cur || cur->type != HR_JSON_OBJECT)
+		return v;
+	hr_json *o = hr_arena_alloc(a, sizeof *o);
+	hr_json_member *m = hr_arena_alloc(a, (cur->u.obj.len + v->u.obj.len + 1) * sizeof *m);
+	if (!o || !m)
+		return NULL;
+	size_t n = cur->u.obj.len;
+	memcpy(m, cur->u.obj.members, n * sizeof *m);
+	for (size_t i = 0; i < v->u.obj.len; i++) {
+		const hr_json_member *bm = &v->u.obj.members[i];
+		size_t k = 0;
+		while (k < n && !hr_str_eq(m[k].key, bm->key))
+			k++;
+		hr_json *val = bm->value;
+		if (k < n && val->type == HR_JSON_OBJECT && m[k].value->type == HR_JSON_OBJECT &&
+		    !(val = merge_obj(a, m[k].value, val)))
+			return NULL;
+		if (k == n)
+			m[n++].key = bm->key;
+		m[k].value = val;
+	}
+	o->type = HR_JSON_OBJECT;
+	o->u.obj.members = m;
+	o->u.obj.len = n;
+	return o;
+}
+
+/* The auth options of a create or update: base (the stored options, or
+ * defs on create) with each known option object of body merged over it;
+ * an option missing from base starts from its default. NULL on OOM. */
+static hr_json *merge_options(hr_arena *a, const hr_json *base, const hr_json *defs,
+			      const hr_json *body)
+{
+	static const char *const okeys[] = {"authAlert", "oauth2", "passwordAuth", "mfa", "otp",
+					    "authToken", "passwordResetToken", "emailChangeToken",
+					    "verificationToken", "fileToken", "verificationTemplate",
+					    "resetPasswordTemplate", "confirmEmailChangeTemplate"};
+	hr_json *no = hr_arena_alloc(a, sizeof *no);
+	hr_json_member *m =
+		hr_arena_alloc(a, (base->u.obj.len + HR_ARRAY_LEN(okeys) + 1) * sizeof *m);
+	if (!no || !m)
+		return NULL;
+	size_t n = base->u.obj.len;
+	memcpy(m, base->u.obj.members, n * sizeof *m);
+	for (size_t i = 0; i < HR_ARRAY_LEN(okeys); i++) {
+		hr_json *v = hr_json_get(body, okeys[i]);
+		if (!v || v->type != HR_JSON_OBJECT)
+			continue;
+		hr_str key = hr_str_make(okeys[i], strlen(okeys[i]));
+		size_t k = 0;
+		while (k < n && !hr_str_eq(m[k].key, key))
+			k++;
+		const hr_json *cur = k < n ? m[k].value : hr_json_get(defs, okeys[i]);
+		hr_json *val = merge_obj(a, cur, v);
+		if (!val)
+			return NULL;
+		if (k == n)
+			m[n++].key = key;
+		m[k].value = val;
+	}
+	no->type = HR_JSON_OBJECT;
+	no->u.obj.members = m;
+	no->u.obj.len = n;
+	return no;
+}
+
+/*
  * Builds the collection to save from body over `old` (NULL: create).
  * Returns 0, or 400 with err filled.
  */
@@ -611,52 +686,11 @@ static int prepare(api_req *r, hr_db *db, const hr_schema *s, const hr_json *bod
 	}
 	/* Options: auth settings live beside the top-level keys (§11.1). */
 	if (c->type == HR_COLL_AUTH) {
-		hr_json *opts;
-		if (old && old->options)
-			opts = old->options;
-		else if (hr_schema_default_auth_options(a, false, &opts) != 0) {
+		hr_json *defs, *no;
+		if (hr_schema_default_auth_options(a, false, &defs) != 0 ||
+		    !(no = merge_options(a, old && old->options ? old->options : defs, defs, body))) {
 			err->status = 500;
 			return HR_ENOMEM;
-		}
-		/* copy known option keys from the body over the defaults */
-		static const char *const okeys[] = {"authAlert", "oauth2", "passwordAuth", "mfa", "otp",
-						    "authToken", "passwordResetToken", "emailChangeToken",
-						    "verificationToken", "fileToken", "verificationTemplate",
-						    "resetPasswordTemplate", "confirmEmailChangeTemplate"};
-		hr_json *no = hr_arena_alloc(a, sizeof *no);
-		hr_json_member *m = hr_arena_alloc(a, (opts->u.obj.len + 1) * sizeof *m);
-		if (!no || !m) {
-			err->status = 500;
-			return HR_ENOMEM;
-		}
-		no->type = HR_JSON_OBJECT;
-		no->u.obj.members = m;
-		no->u.obj.len = opts->u.obj.len;
-		memcpy(m, opts->u.obj.members, opts->u.obj.len * sizeof *m);
-		for (size_t i = 0; i < HR_ARRAY_LEN(okeys); i++) {
-			hr_json *v = hr_json_get(body, okeys[i]);
-			if (!v || v->type != HR_JSON_OBJECT)
-				continue;
-			for (size_t k = 0; k < no->u.obj.len; k++) {
-				if (!hr_str_eq(m[k].key, hr_str_make(okeys[i], strlen(okeys[i]))))
-					continue;
-				/* keep write-only secrets when the body does not set them */
-				hr_json *cur = m[k].value;
-				hr_json *sec = cur ? hr_json_get(cur, "secret") : NULL;
-				if (sec && !hr_json_get(v, "secret") && v->type == HR_JSON_OBJECT) {
-					hr_json *nv = hr_arena_alloc(a, sizeof *nv);
-					hr_json_member *nm = hr_arena_alloc(a, (v->u.obj.len + 1) * sizeof *nm);
-					if (nv && nm) {
-						memcpy(nm, v->u.obj.members, v->u.obj.len * sizeof *nm);
-						nm[v->u.obj.len] = (hr_json_member){HR_STR("secret"), sec};
-						nv->type = HR_JSON_OBJECT;
-						nv->u.obj.members = nm;
-						nv->u.obj.len = v->u.obj.len + 1;
-						v = nv;
-					}
-				}
-				m[k].value = v;
-			}
 		}
 		c->options = no;
 		if (!hr_json_get(merged, "authRule")) {

@@ -31,12 +31,30 @@
  * token used twice concurrently still succeeds only once (the first use
  * rotates tokenKey, except for verification, which may be repeated).
  *
+ * AUTH GUARD (api/guard.c). The guard's route table already limits these
+ * routes per client IP. Here: a request-* endpoint calls
+ * api_guard_identity() with the address once it is valid (that counts
+ * the request against the address); a confirmation checks the identity
+ * its token names (the e-mail claim, read before the signature is known)
+ * and reports a bad token, a wrong password or a wrong OTP through
+ * api_guard_failed(), with the OTP row's address as identity when the
+ * row exists. A forged e-mail claim can only spend that address's
+ * failure window, as a wrong password for it can.
+ *
  * OTP codes are stored as BLAKE2b(otpId ":" code), never in clear; rows
  * live in _otps (created at bootstrap, schema.c) until used or expired.
  *
- * Not done: MFA (§12.4), login alerts, and reusing an existing OTP when a
- * record has more than 9 unexpired ones (a new request then sends nothing
- * and its otpId stays unknown).
+ * OTP REUSE (§12.8). A record with more than 9 unexpired OTPs is answered
+ * with the newest one's id and no mail. That one check reads _otps on the
+ * loop, with a single statement whatever the address, so it tells no more
+ * than the mail thread's own count does. The two counts can disagree for
+ * a moment (a request between them): then that request gets a fresh id
+ * for which no OTP is stored, and the next request gets the reused one.
+ *
+ * MFA (§12.4): a successful OTP passes api_mfa_gate() (api/mfa.c) before
+ * its token is minted.
+ *
+ * Not done: login alerts.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -274,6 +292,27 @@ static bool fail_if_invalid(api_req *r, hr_rerr *e)
 	e->message = "An error occurred while validating the submitted data.";
 	api_fail(r, e);
 	return true;
+}
+
+/*
+ * The e-mail claim of a presented token, read without checking the
+ * signature: the identity the auth guard counts a failed confirmation
+ * against. Empty when the token has none or does not decode.
+ */
+static hr_str token_identity(api_req *r, hr_str tok)
+{
+	hr_json *claims;
+	if (!tok.len || hr_token_decode(r->a, tok, &claims) != 0)
+		return HR_STR("");
+	hr_json *v = hr_json_get(claims, "email");
+	return v && v->type == HR_JSON_STRING ? v->u.str : HR_STR("");
+}
+
+/* The guard's check for a confirmation whose token names identity;
+ * false after a 429. */
+static bool guard_token(api_req *r, hr_str identity)
+{
+	return !identity.len || api_guard_identity(r, identity);
 }
 
 static void token_error(api_req *r, const char *code)
@@ -669,6 +708,8 @@ static void request_verification(hearth_req *req, void *ud)
 	check_email(&e, "email", email);
 	if (fail_if_invalid(r, &e))
 		return;
+	if (!api_guard_identity(r, email))
+		return;
 	flow_task *t = task_new(r, TASK_VERIFY, c);
 	if (t)
 		copy_field(t->email, sizeof t->email, email);
@@ -776,6 +817,9 @@ static void confirm_verification(hearth_req *req, void *ud)
 	required(&e, "token", tok);
 	if (fail_if_invalid(r, &e))
 		return;
+	hr_str who = token_identity(r, tok);
+	if (!guard_token(r, who))
+		return;
 	hr_json *rec;
 	hr_token_claims cl;
 	const char *code = check_token(r, c, tok, &T_VERIFY, &rec, &cl);
@@ -784,6 +828,7 @@ static void confirm_verification(hearth_req *req, void *ud)
 	if (!code && !hr_str_eq(cl.email, rec_str(rec, "email")))
 		code = "validation_token_email_mismatch";
 	if (code) {
+		api_guard_failed(r, who);
 		token_error(r, code);
 		return;
 	}
@@ -826,6 +871,8 @@ static void request_password_reset(hearth_req *req, void *ud)
 	hr_rerr_init(&e, r->a);
 	check_email(&e, "email", email);
 	if (fail_if_invalid(r, &e))
+		return;
+	if (!api_guard_identity(r, email))
 		return;
 	flow_task *t = task_new(r, TASK_RESET, c);
 	if (t)
@@ -913,12 +960,17 @@ static void confirm_password_reset(hearth_req *req, void *ud)
 	else if (!hr_str_eq(v[1], v[2]))
 		hr_verrs_add(&e.data, HR_STR("passwordConfirm"), "validation_values_mismatch",
 			     "Values don't match.", NULL);
+	hr_str who = token_identity(r, v[0]);
+	if (!guard_token(r, who))
+		return;
 	hr_json *rec = NULL;
 	hr_token_claims cl;
 	if (v[0].len) {
 		const char *code = check_token(r, c, v[0], &T_RESET, &rec, &cl);
-		if (code)
+		if (code) {
+			api_guard_failed(r, who);
 			hr_verrs_add(&e.data, HR_STR("token"), code, token_message(code), NULL);
+		}
 	}
 	if (fail_if_invalid(r, &e))
 		return;
@@ -965,6 +1017,8 @@ static void request_email_change(hearth_req *req, void *ud)
 	hr_rerr e;
 	hr_rerr_init(&e, r->a);
 	check_email(&e, "newEmail", ne);
+	if (!e.data.n && !api_guard_identity(r, ne))
+		return;
 	if (!e.data.n) {
 		hr_rctx x;
 		api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
@@ -1044,6 +1098,7 @@ static void email_pw_done(hearth_req *req, void *ud)
 	atomic_fetch_sub(&r->api->hashing, 1);
 	sodium_memzero(k->hash, sizeof k->hash);
 	if (!k->ok) {
+		api_guard_failed(r, k->email);
 		hr_rerr e;
 		hr_rerr_init(&e, r->a);
 		hr_verrs_add(&e.data, HR_STR("password"), "validation_invalid_password",
@@ -1068,14 +1123,19 @@ static void confirm_email_change(hearth_req *req, void *ud)
 	hr_rerr_init(&e, r->a);
 	required(&e, "token", v[0]);
 	required(&e, "password", v[1]);
+	hr_str who = token_identity(r, v[0]);
+	if (!guard_token(r, who))
+		return;
 	hr_json *rec = NULL;
 	hr_token_claims cl;
 	if (v[0].len) {
 		const char *code = check_token(r, c, v[0], &T_EMAIL, &rec, &cl);
 		if (!code && !cl.new_email.len)
 			code = "validation_invalid_token_payload";
-		if (code)
+		if (code) {
+			api_guard_failed(r, who);
 			hr_verrs_add(&e.data, HR_STR("token"), code, token_message(code), NULL);
+		}
 	}
 	if (fail_if_invalid(r, &e))
 		return;
@@ -1090,6 +1150,7 @@ static void confirm_email_change(hearth_req *req, void *ud)
 	k->id = cl.id;
 	k->token_key = rec_str(rec, "tokenKey");
 	k->new_email = cl.new_email;
+	k->email = cl.email;
 	if (hash.len < sizeof k->hash)
 		memcpy(k->hash, hash.ptr, hash.len);
 	k->pw = hr_arena_dup(r->a, v[1].ptr, v[1].len);
@@ -1104,6 +1165,45 @@ static void confirm_email_change(hearth_req *req, void *ud)
 }
 
 /* ---- one-time passwords (§12.8) --------------------------------------- */
+
+/*
+ * §12.8: a record with more than HR_OTP_MAX_LIVE unexpired OTPs gets the
+ * newest one's id again and no mail. One statement, the same whether or
+ * not the address has a record. 1 with out filled, 0 (mint a new one),
+ * <0 on error.
+ */
+static int otp_reuse(api_req *r, const hr_collection *c, hr_str email, char out[16])
+{
+	hr_buf sql;
+	hr_buf_init(&sql, 4096);
+	hr_buf_printf(&sql,
+		      "SELECT o.id, COUNT(*) OVER () FROM _otps o WHERE o.collectionRef = ?1 AND "
+		      "o.expires > ?2 AND o.recordRef = (SELECT \"id\" FROM \"%.*s\" WHERE "
+		      "\"email\" = ?3 LIMIT 1) ORDER BY o.rowid DESC LIMIT 1",
+		      (int)c->name.len, c->name.ptr);
+	hr_db_stmt *st;
+	int rc = sql.err ? HR_ENOMEM
+			 : hr_db_prepare(hr_store_reader(r->api->store, r->w),
+					 hr_str_make(sql.ptr, sql.len), &st, NULL);
+	hr_buf_dispose(&sql);
+	if (rc)
+		return rc;
+	hr_db_bind_text(st, 1, c->id);
+	hr_db_bind_int64(st, 2, hr_time_now_ms());
+	hr_db_bind_text(st, 3, email);
+	rc = hr_db_step(st, NULL);
+	int found = 0;
+	if (rc == HR_DB_ROW && hr_db_column_int64(st, 1) > HR_OTP_MAX_LIVE) {
+		hr_str id = hr_db_column_text(st, 0);
+		if (id.len == 15) {
+			memcpy(out, id.ptr, 15);
+			out[15] = '\0';
+			found = 1;
+		}
+	}
+	hr_db_release(st);
+	return rc < 0 ? rc : found;
+}
 
 static void request_otp(hearth_req *req, void *ud)
 {
@@ -1124,14 +1224,23 @@ static void request_otp(hearth_req *req, void *ud)
 	check_email(&e, "email", email);
 	if (fail_if_invalid(r, &e))
 		return;
+	if (!api_guard_identity(r, email))
+		return;
 	char otp_id[16];
-	hr_rand_id(otp_id);
-	flow_task *t = task_new(r, TASK_OTP, c);
-	if (t) {
-		copy_field(t->email, sizeof t->email, email);
-		memcpy(t->otp_id, otp_id, sizeof otp_id);
+	int reuse = otp_reuse(r, c, email, otp_id);
+	if (reuse < 0) {
+		api_error(r, 500, NULL);
+		return;
 	}
-	task_post(r, t);
+	if (!reuse) {
+		hr_rand_id(otp_id);
+		flow_task *t = task_new(r, TASK_OTP, c);
+		if (t) {
+			copy_field(t->email, sizeof t->email, email);
+			memcpy(t->otp_id, otp_id, sizeof otp_id);
+		}
+		task_post(r, t);
+	}
 	hr_buf b;
 	hr_buf_init(&b, 0);
 	hr_buf_append_cstr(&b, "{\"otpId\":");
@@ -1143,7 +1252,10 @@ static void request_otp(hearth_req *req, void *ud)
 
 typedef struct otp_try {
 	hr_str otp_id, code;
-	hr_json *rec; /* the authenticated record, on success */
+	hr_str sent_to; /* the OTP's address once its row is found (request arena) */
+	hr_str mfa_id;	/* a second factor's MFA session (§12.4) */
+	hr_json *rec;	/* the authenticated record, on success */
+	const hr_collection *c;
 } otp_try;
 
 static int otp_invalid(api_job *j, int status)
@@ -1186,6 +1298,7 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 		return HR_ENOMEM;
 	rid = hr_str_make(rid_c, rid.len);
 	sent = hr_str_make(sent_c, sent.len);
+	o->sent_to = sent;
 	int64_t now = hr_time_now_ms();
 	if (!same_coll || expires <= now)
 		return otp_invalid(j, 400);
@@ -1222,18 +1335,21 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 	hr_json *v = hr_json_get(o->rec, "verified");
 	if (!(v && v->type == HR_JSON_TRUE) && hr_str_eq(sent, rec_str(o->rec, "email"))) {
 		/*
-		 * First proof of owning the address: verified, and (MFA being
-		 * off) the password someone may have set before is dropped by
+		 * First proof of owning the address: verified, and when MFA is
+		 * off the password someone may have set before is dropped by
 		 * storing a value that is no argon2id hash, so no password
-		 * matches it; tokenKey rotates (§12.8).
+		 * matches it; tokenKey rotates (§12.8). With MFA on, the
+		 * password stays: it is the other factor.
 		 */
 		char tk[51], pw[51];
 		new_token_key(tk);
 		new_token_key(pw);
 		confirm k = {.id = rid, .token_key = rec_str(o->rec, "tokenKey")};
 		hr_str b[2] = {hr_str_make(tk, 50), hr_str_make(pw, 50)};
-		rc = update_row(db, c, &k, "\"verified\" = 1, \"tokenKey\" = ?3, \"password\" = ?4", b,
-				2);
+		rc = update_row(db, c, &k,
+				api_mfa_enabled(c) ? "\"verified\" = 1, \"tokenKey\" = ?3"
+						   : "\"verified\" = 1, \"tokenKey\" = ?3, \"password\" = ?4",
+				b, api_mfa_enabled(c) ? 1 : 2);
 		if (rc <= 0)
 			return rc < 0 ? rc : otp_invalid(j, 400);
 		if (hr_records_load(&x, c, rid, &o->rec) != 0)
@@ -1242,11 +1358,15 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 	return 0;
 }
 
+static void otp_finish(api_req *r, void *ud);
+
 static void otp_after(api_job *j)
 {
 	api_req *r = j->r;
 	otp_try *o = j->ud;
 	if (j->err.status || !o->rec) {
+		if (j->err.status == 400 || j->err.status == 429)
+			api_guard_failed(r, o->sent_to);
 		api_fail(r, &j->err);
 		return;
 	}
@@ -1259,6 +1379,15 @@ static void otp_after(api_job *j)
 		api_error(r, 403, "The request doesn't satisfy the collection requirements to authenticate.");
 		return;
 	}
+	o->c = c;
+	api_mfa_gate(r, c, o->rec, "otp", o->mfa_id, otp_finish, o);
+}
+
+/* The OTP (and any other factor) checked out: token and answer. */
+static void otp_finish(api_req *r, void *ud)
+{
+	otp_try *o = ud;
+	const hr_collection *c = o->c;
 	hr_buf tok;
 	hr_buf_init(&tok, HR_TOKEN_MAX);
 	if (api_auth_token(r->a, c, o->rec, true, 0, &tok) != 0) {
@@ -1280,9 +1409,9 @@ static void auth_with_otp(hearth_req *req, void *ud)
 		api_error(r, 403, "The collection is not configured to allow OTP authentication.");
 		return;
 	}
-	static const char *const keys[] = {"otpId", "password"};
-	hr_str v[2];
-	if (!read_form(r, keys, v, 2))
+	static const char *const keys[] = {"otpId", "password", "mfaId"};
+	hr_str v[3];
+	if (!read_form(r, keys, v, 3))
 		return;
 	hr_rerr e;
 	hr_rerr_init(&e, r->a);
@@ -1304,6 +1433,8 @@ static void auth_with_otp(hearth_req *req, void *ud)
 	}
 	o->otp_id = v[0];
 	o->code = v[1];
+	o->sent_to = HR_STR("");
+	o->mfa_id = v[2].len ? v[2] : api_mfa_id(r, NULL);
 	o->rec = NULL;
 	j->ud = o;
 	j->coll = c->id;

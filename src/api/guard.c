@@ -12,6 +12,11 @@
  * other files are listed here too, so they are limited the moment they
  * are registered.
  *
+ * CLIENT IP. A trusted proxy header that appears more than once counts by
+ * its last occurrence (§18.4): a client can send its own X-Forwarded-For,
+ * and the proxy we trust appends its line after it. Within that line the
+ * right-most valid address counts, or the left-most with useLeftmostIP.
+ *
  * SETTINGS are compiled once per settings generation per worker into a
  * guard_cfg in the worker's settings arena; a request reads the compiled
  * form only. With rate limits off, a route outside the auth guard, no
@@ -305,7 +310,7 @@ hr_str api_client_ip(api_req *r)
 		char name[201];
 		memcpy(name, h->u.str.ptr, h->u.str.len);
 		name[h->u.str.len] = 0;
-		hearth_str v = hearth_req_header(r->req, name);
+		hearth_str v = hearth_req_header_last(r->req, name);
 		if (!v.ptr)
 			continue;
 		hr_str ip = pick_ip(hr_str_make(v.ptr, v.len), g->leftmost);
@@ -320,7 +325,7 @@ bool api_request_https(api_req *r)
 {
 	if (!cfg(r)->proxy_headers)
 		return false;
-	hearth_str p = hearth_req_header(r->req, "X-Forwarded-Proto");
+	hearth_str p = hearth_req_header_last(r->req, "X-Forwarded-Proto");
 	return p.ptr && hr_str_ieq(hr_str_trim_ows(hr_str_make(p.ptr, p.len)), HR_STR("https"));
 }
 

@@ -245,4 +245,27 @@ void api_auth_send(api_req *r, const hr_collection *c, const hr_json *rec, hr_st
 /* Does record id of c satisfy the collection's authRule (§7.6)? (api/auth.c) */
 bool api_auth_rule_ok(api_req *r, const hr_collection *c, hr_str id);
 
+/* Does record id of c satisfy rule, evaluated as if id were logged in?
+ * (api/auth.c) */
+bool api_record_rule_ok(api_req *r, const hr_collection *c, hr_str id, hr_str rule);
+
+/* ---- mfa.c: multi-factor auth (§12.4) ---------------------------------- */
+
+typedef void (*api_mfa_next)(api_req *r, void *ud);
+
+/* Is MFA on for c (mfa.enabled, or _superusers with OTP on)? */
+bool api_mfa_enabled(const hr_collection *c);
+
+/* The presented mfaId: body key, else query parameter; empty when none. */
+hr_str api_mfa_id(api_req *r, const hr_json *body);
+
+/*
+ * Call once method ("password", "otp") has authenticated rec of c. Calls
+ * next(r, ud) on the worker when no (further) factor is needed, possibly
+ * after a writer job that consumed the session mfa_id; otherwise answers
+ * itself (401 {"mfaId"} for a first factor, 400 for a bad session).
+ */
+void api_mfa_gate(api_req *r, const hr_collection *c, const hr_json *rec, const char *method,
+		  hr_str mfa_id, api_mfa_next next, void *ud);
+
 #endif

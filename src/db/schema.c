@@ -745,7 +745,14 @@ static const char SYSTEM_TABLES[] =
 	" sentTo TEXT DEFAULT '' NOT NULL,"
 	" created TEXT DEFAULT '' NOT NULL,"
 	" expires INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS _otps_record_idx ON _otps (collectionRef, recordRef);";
+	"CREATE INDEX IF NOT EXISTS _otps_record_idx ON _otps (collectionRef, recordRef);"
+	"CREATE TABLE IF NOT EXISTS _mfas ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" collectionRef TEXT NOT NULL,"
+	" recordRef TEXT NOT NULL,"
+	" method TEXT NOT NULL,"
+	" created TEXT DEFAULT '' NOT NULL,"
+	" expires INTEGER NOT NULL);";
 
 static const char LOAD_SQL[] =
 	"SELECT id, system, type, name, fields, indexes, listRule, viewRule, createRule, "

@@ -937,6 +937,14 @@ const hr_http_header *hr_http_head_find_name(const hr_http_head *h, hr_str name)
 	return NULL;
 }
 
+const hr_http_header *hr_http_head_find_last_name(const hr_http_head *h, hr_str name)
+{
+	for (unsigned i = h->num_headers; i-- > 0;)
+		if (hr_str_ieq(h->headers[i].name, name))
+			return &h->headers[i];
+	return NULL;
+}
+
 /* The one table from error code to status and reason. */
 static const struct {
 	short status;

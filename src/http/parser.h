@@ -216,6 +216,10 @@ const hr_http_header *hr_http_head_find(const hr_http_head *head, int id);
 /* Returns the first header named name (case-insensitive), or NULL. */
 const hr_http_header *hr_http_head_find_name(const hr_http_head *head, hr_str name);
 
+/* Returns the last header named name (case-insensitive), or NULL: the one
+ * the nearest proxy appended when a header is repeated. */
+const hr_http_header *hr_http_head_find_last_name(const hr_http_head *head, hr_str name);
+
 /* HTTP status for an error code (400, 413, 414, 431, 501, 505). */
 int hr_http_err_status(int err);
 

@@ -97,6 +97,13 @@ hearth_str hearth_req_header_at(const hearth_req *req, unsigned i, hearth_str *n
 	return pub(req->head.headers[i].value);
 }
 
+hearth_str hearth_req_header_last(const hearth_req *req, const char *name)
+{
+	const hr_http_header *h =
+		hr_http_head_find_last_name(&req->head, hr_str_make(name, strlen(name)));
+	return h ? pub(h->value) : (hearth_str){NULL, 0};
+}
+
 hearth_str hearth_req_param(const hearth_req *req, const char *name)
 {
 	size_t n = strlen(name);

@@ -29,6 +29,9 @@ describe('auth flows', LIMIT, () => {
 		sink = await startSmtpSink();
 		srv = await startHearthData(['--workers', '2', '--smtp', `smtp://127.0.0.1:${sink.port}`]);
 		su = await admin(srv);
+		// every request here comes from 127.0.0.1 and many of them fail on
+		// purpose; the auth guard itself is tested in guard.test.mjs
+		await su.settings.update({ authGuard: { perIP: { maxRequests: 100000, duration: 60 }, perIdentity: { maxRequests: 100000, duration: 300 } } });
 		const auth = (name, extra = {}) =>
 			su.collections.create({
 				name,
@@ -43,6 +46,7 @@ describe('auth flows', LIMIT, () => {
 		await auth('others');
 		await auth('nopw', { passwordAuth: { enabled: false } });
 		await auth('otpusers', { otp: { enabled: true, duration: 180, length: 6 } });
+		await auth('mfausers', { otp: { enabled: true, length: 6 }, mfa: { enabled: true, rule: "name != 'single'" } });
 	});
 
 	after(async () => {
@@ -361,6 +365,115 @@ describe('auth flows', LIMIT, () => {
 		// the 6th attempt inside the window is refused even with the right code
 		await rejects(g.collection('otpusers').authWithOTP(otpId, code), 429,
 			'Too many attempts, please try again later with a new OTP.');
+	});
+
+	test('OTP: past 9 live OTPs a request answers the newest otpId again and sends nothing', async () => {
+		const u = await user('otpusers', false);
+		const g = guest(srv);
+		const ids = [];
+		for (let i = 1; i <= 10; i++) {
+			ids.push((await g.collection('otpusers').requestOTP(u.email)).otpId);
+			await sink.waitFor(() => count(u.email) === i);
+		}
+		assert.equal(new Set(ids).size, 10);
+		const again = await g.collection('otpusers').requestOTP(u.email);
+		assert.equal(again.otpId, ids[9]);
+		await marker();
+		assert.equal(count(u.email), 10, 'no mail for the reused OTP');
+		const live = await sqlite(srv.db, `SELECT count(*) FROM _otps WHERE recordRef = '${u.record.id}'`);
+		assert.equal(live.trim(), '10');
+		const last = sink.messages.filter((x) => x.to.includes(u.email)).at(-1);
+		const code = /<strong>(\d+)<\/strong>/.exec(parseMail(last.raw).html)[1];
+		const auth = await guest(srv).collection('otpusers').authWithOTP(again.otpId, code);
+		assert.equal(auth.record.id, u.record.id);
+		// one used: nine left, so the next request mints and mails a new one
+		const fresh = await g.collection('otpusers').requestOTP(u.email);
+		assert.ok(!ids.includes(fresh.otpId));
+		await sink.waitFor(() => count(u.email) === 11);
+	});
+
+	/** The 401 {"mfaId"} answer of a first factor; returns the mfaId. */
+	async function firstFactor(promise) {
+		let err;
+		await promise.catch((e) => (err = e));
+		assert.ok(err, 'expected the first factor to be refused with 401');
+		assert.equal(err.status, 401, JSON.stringify(err.response));
+		assert.deepEqual(Object.keys(err.response), ['mfaId']);
+		assert.match(err.response.mfaId, /^[a-z0-9]{15}$/);
+		return err.response.mfaId;
+	}
+
+	/** Requests an OTP for email and reads its code from the mail. */
+	async function otpCode(coll, email) {
+		const n = count(email);
+		const { otpId } = await guest(srv).collection(coll).requestOTP(email);
+		const m = await sink.waitFor((x) => x.to.includes(email) && sink.messages.filter((y) => y.to.includes(email)).indexOf(x) === n);
+		return { otpId, code: /<strong>(\d+)<\/strong>/.exec(parseMail(m.raw).html)[1] };
+	}
+
+	test('MFA: password then OTP, OTP then password; the session is used once', async () => {
+		const u = await user('mfausers', false);
+		const g = guest(srv);
+		assert.deepEqual((await g.collection('mfausers').listAuthMethods()).mfa, { enabled: true, duration: 600 });
+		assert.deepEqual((await g.collection('users').listAuthMethods()).mfa, { enabled: false, duration: 0 });
+		const mfaId = await firstFactor(g.collection('mfausers').authWithPassword(u.email, PW));
+		assert.equal(g.authStore.token, '');
+		// the same method again does not complete it, and leaves the session usable
+		await rejects(g.collection('mfausers').authWithPassword(u.email, PW, { mfaId }), 400,
+			'A different authentication method is required.');
+		const { otpId, code } = await otpCode('mfausers', u.email);
+		const auth = await g.collection('mfausers').authWithOTP(otpId, code, { mfaId });
+		assert.equal(auth.record.id, u.record.id);
+		assert.equal(auth.record.verified, true);
+		assert.equal(g.authStore.record.id, u.record.id);
+		// used up
+		const o2 = await otpCode('mfausers', u.email);
+		await rejects(guest(srv).collection('mfausers').authWithOTP(o2.otpId, o2.code, { mfaId }), 400,
+			'Invalid or expired MFA session.');
+		// OTP first (the password survives the verification: it is the other factor), body key
+		const o3 = await otpCode('mfausers', u.email);
+		const id2 = await firstFactor(guest(srv).collection('mfausers').authWithOTP(o3.otpId, o3.code));
+		const r = await api(srv, 'POST', '/api/collections/mfausers/auth-with-password', { body: { identity: u.email, password: PW, mfaId: id2 } });
+		assert.equal(r.status, 200, r.text);
+		assert.equal(r.json.record.id, u.record.id);
+		assert.ok(r.json.token);
+	});
+
+	test('MFA: foreign, unknown and expired sessions; mfa.rule; superusers with OTP; collections without MFA', async () => {
+		const a = await user('mfausers', false);
+		const b = await user('mfausers', false);
+		const g = guest(srv);
+		const mfaId = await firstFactor(g.collection('mfausers').authWithPassword(a.email, PW));
+		const { otpId, code } = await otpCode('mfausers', b.email);
+		await rejects(g.collection('mfausers').authWithOTP(otpId, code, { mfaId }), 400, 'Invalid MFA session.');
+		const o = await otpCode('mfausers', a.email);
+		await rejects(g.collection('mfausers').authWithOTP(o.otpId, o.code, { mfaId: 'nosuchmfaid1234' }), 400,
+			'Invalid or expired MFA session.');
+		await sqlite(srv.db, `UPDATE _mfas SET expires = 1 WHERE id = '${mfaId}'`);
+		const o2 = await otpCode('mfausers', a.email);
+		await rejects(g.collection('mfausers').authWithOTP(o2.otpId, o2.code, { mfaId }), 400,
+			'Invalid or expired MFA session.');
+		// a record outside mfa.rule logs in with one factor
+		const s = await user('mfausers', false);
+		await su.collection('mfausers').update(s.record.id, { name: 'single' });
+		const one = await guest(srv).collection('mfausers').authWithPassword(s.email, PW);
+		assert.equal(one.record.id, s.record.id);
+		// collections without MFA ignore an mfaId
+		const plain = await user('users', false);
+		const p = await guest(srv).collection('users').authWithPassword(plain.email, PW, { mfaId: 'whatever1234567' });
+		assert.equal(p.record.id, plain.record.id);
+		// _superusers with OTP on always have MFA on
+		const suLogin = () => api(srv, 'POST', '/api/collections/_superusers/auth-with-password', { body: { identity: srv.email, password: srv.password } });
+		assert.equal((await suLogin()).status, 200);
+		await su.collections.update('_superusers', { otp: { enabled: true } });
+		try {
+			const r = await suLogin();
+			assert.equal(r.status, 401, r.text);
+			assert.match(r.json.mfaId, /^[a-z0-9]{15}$/);
+		} finally {
+			await su.collections.update('_superusers', { otp: { enabled: false } });
+		}
+		assert.equal((await suLogin()).status, 200);
 	});
 
 	test('impersonate: superusers only, non-refreshable token of the given duration', async () => {

@@ -671,6 +671,45 @@ describe('changing collections keeps data', LIMIT, () => {
 	});
 });
 
+describe('auth options merge with their current values', LIMIT, () => {
+	const ctx = serverHooks();
+	const stored = async (name) => JSON.parse(await sqlite(ctx.srv.db, `SELECT options FROM _collections WHERE name = '${name}'`));
+
+	test('a partial option object on create keeps the defaults of its other keys', async () => {
+		const pb = ctx.pb;
+		const plain = await pb.collections.create({ name: 'plainauth', type: 'auth', fields: [] });
+		assert.equal(plain.otp.length, 8);
+		assert.ok(plain.otp.emailTemplate.subject && plain.otp.emailTemplate.body, JSON.stringify(plain.otp));
+		const c = await pb.collections.create({ name: 'otpauth', type: 'auth', fields: [], otp: { enabled: true, duration: 300 } });
+		assert.deepEqual(c.otp, { ...plain.otp, enabled: true, duration: 300 });
+		assert.deepEqual(c.passwordAuth, plain.passwordAuth);
+		const t = await pb.collections.create({ name: 'tokauth', type: 'auth', fields: [], authToken: { duration: 60 } });
+		assert.deepEqual(t.authToken, { duration: 60 });
+		assert.ok((await stored('tokauth')).authToken.secret.length >= 30, 'the default secret is kept');
+	});
+
+	test('an update changes only the keys it gives, nested objects included; secrets stay write-only', async () => {
+		const pb = ctx.pb;
+		const before = await pb.collections.create({ name: 'mergeauth', type: 'auth', fields: [], otp: { enabled: true, duration: 300 } });
+		const secret = (await stored('mergeauth')).passwordResetToken.secret;
+		let c = await pb.collections.update('mergeauth', { otp: { length: 6 } });
+		assert.deepEqual(c.otp, { ...before.otp, length: 6 });
+		c = await pb.collections.update('mergeauth', { otp: { emailTemplate: { subject: 'Code for {APP_NAME}' } } });
+		assert.deepEqual(c.otp, { ...before.otp, length: 6, emailTemplate: { ...before.otp.emailTemplate, subject: 'Code for {APP_NAME}' } });
+		c = await pb.collections.update('mergeauth', { passwordResetToken: { duration: 900 } });
+		assert.deepEqual(c.passwordResetToken, { duration: 900 });
+		assert.equal((await stored('mergeauth')).passwordResetToken.secret, secret);
+		c = await pb.collections.update('mergeauth', { passwordResetToken: { secret: 'x'.repeat(40) } });
+		assert.deepEqual(c.passwordResetToken, { duration: 900 });
+		assert.equal((await stored('mergeauth')).passwordResetToken.secret, 'x'.repeat(40));
+		c = await pb.collections.update('mergeauth', { passwordAuth: { identityFields: ['email'] }, otp: { enabled: false } });
+		assert.deepEqual(c.passwordAuth, { ...before.passwordAuth, identityFields: ['email'] });
+		assert.equal(c.otp.enabled, false);
+		assert.equal(c.otp.length, 6);
+		assert.deepEqual(await pb.collections.getOne('mergeauth'), c);
+	});
+});
+
 describe('collections import', LIMIT, () => {
 	const ctx = serverHooks();
 

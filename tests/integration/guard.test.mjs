@@ -95,6 +95,15 @@ async function memberLogin(srv, email, password = 'password123', headers = {}) {
 	return req(srv, 'POST', '/api/collections/members/auth-with-password', { body: { identity: email, password }, headers });
 }
 
+/** Resolves once pred() holds (the mail thread works asynchronously). */
+async function poll(pred) {
+	for (let i = 0; i < 400; i++) {
+		if (await pred()) return;
+		await new Promise((r) => setTimeout(r, 25));
+	}
+	assert.fail('condition never held');
+}
+
 const count = async (srv, coll) => Number((await sqlite(srv.db, `SELECT count(*) FROM ${coll}`)).trim());
 
 describe('rate limits', LIMIT, () => {
@@ -253,7 +262,12 @@ describe('client IP and superuser IPs', LIMIT, () => {
 			[{}, '127.0.0.1'],
 		];
 		await each(cases, async ([h, ip]) => assert.equal(await realIP(h), ip));
+		// a repeated header counts by its last line, the trusted proxy's (§18.4)
+		assert.equal(await realIP({ 'X-Forwarded-For': ['198.51.100.66', '10.0.0.1, 203.0.113.8'] }), '203.0.113.8');
+		assert.equal(await realIP({ 'X-Forwarded-For': ['198.51.100.66', 'garbage'] }), '127.0.0.1');
+		assert.equal(await realIP({ 'X-Real-IP': ['192.0.2.1', '192.0.2.2'] }), '192.0.2.2');
 		await patchSettings(srv, su, { trustedProxy: { useLeftmostIP: true } });
+		assert.equal(await realIP({ 'X-Forwarded-For': ['198.51.100.66', '10.0.0.1, 203.0.113.8'] }), '10.0.0.1');
 		assert.equal(await realIP({ 'X-Forwarded-For': '10.0.0.1, 203.0.113.7' }), '10.0.0.1');
 		assert.equal(await realIP({ 'X-Forwarded-For': 'bad, 10.0.0.9, 203.0.113.7' }), '10.0.0.9');
 		await patchSettings(srv, su, { trustedProxy: { headers: [], useLeftmostIP: false } });
@@ -330,6 +344,82 @@ describe('auth guard', LIMIT, () => {
 		await patchSettings(srv, su, { authGuard: { enabled: false, perIdentity: { maxRequests: 2, duration: 300 }, perIP: { maxRequests: 2, duration: 60 } } });
 		assert.deepEqual(await statuses(4, () => login('eve@example.com', 'wrong', '192.0.2.77')), [400, 400, 400, 400]);
 		assert.equal((await login('eve@example.com', 'password123', '192.0.2.77')).status, 200);
+	});
+});
+
+describe('auth guard on the mail flows', LIMIT, () => {
+	let srv, su;
+	const mailbox = 'mina@example.com';
+	before(async () => {
+		srv = await startHearthData(['--workers', '2']);
+		su = await superuserToken(srv);
+		await setup(srv, su, { users: [mailbox, 'noah@example.com'] });
+		const otp = await req(srv, 'PATCH', '/api/collections/members', { token: su, body: { otp: { enabled: true } } });
+		assert.equal(otp.status, 200, otp.text);
+		await patchSettings(srv, su, { trustedProxy: { headers: ['X-Forwarded-For'] } });
+	});
+	after(() => srv?.stop());
+
+	const post = (action, body, ip) =>
+		req(srv, 'POST', `/api/collections/members/${action}`, { body, headers: { 'X-Forwarded-For': ip } });
+	const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+	/** A well-formed token for email whose signature is wrong. */
+	const forged = (email, type = 'passwordReset') =>
+		[b64({ alg: 'HS256', typ: 'JWT' }), b64({ collectionId: 'x', email, exp: 4102444800, id: 'abc', type }), Buffer.alloc(32, 7).toString('base64url')].join('.');
+
+	test('request-* endpoints count every request per address, across client IPs', async () => {
+		await patchSettings(srv, su, { authGuard: { perIdentity: { maxRequests: 3, duration: 300 }, perIP: { maxRequests: 100, duration: 60 } } });
+		const reset = (email, i) => post('request-password-reset', { email }, `198.51.100.${i + 1}`);
+		assert.deepEqual(await statuses(3, (i) => reset(mailbox, i)), [204, 204, 204]);
+		assertTooMany(await reset(mailbox, 10), 300);
+		assertTooMany(await reset('MINA@Example.com', 11), 300);
+		// the address's window is shared by the other mail requests
+		assertTooMany(await post('request-verification', { email: mailbox }, '198.51.100.12'), 300);
+		assertTooMany(await post('request-otp', { email: mailbox }, '198.51.100.13'), 300);
+		// an invalid address is refused before it is counted
+		assert.equal((await post('request-password-reset', { email: 'nope' }, '198.51.100.14')).status, 400);
+		assert.equal((await reset('noah@example.com', 20)).status, 204);
+		const unknown = await statuses(4, (i) => reset('ghost@example.com', 30 + i));
+		assert.deepEqual(unknown, [204, 204, 204, 429], 'unknown addresses are limited the same way');
+	});
+
+	test('guessing reset tokens from one client IP hits the per-IP window', async () => {
+		await patchSettings(srv, su, { authGuard: { perIdentity: { maxRequests: 100, duration: 300 }, perIP: { maxRequests: 3, duration: 60 } } });
+		const ip = '203.0.113.70';
+		const guess = (i) => post('confirm-password-reset', { token: `guess-${i}`, password: 'password999', passwordConfirm: 'password999' }, ip);
+		assert.deepEqual(await statuses(3, guess), [400, 400, 400]);
+		assertTooMany(await guess(3), 60);
+		assertTooMany(await post('request-password-reset', { email: 'mina@example.com' }, ip), 60);
+		// another client IP is not concerned
+		assert.equal((await post('confirm-password-reset', { token: 'guess', password: 'password999', passwordConfirm: 'password999' }, '203.0.113.71')).status, 400);
+	});
+
+	test('forged tokens for one address hit its window from any client IP', async () => {
+		await patchSettings(srv, su, { authGuard: { perIdentity: { maxRequests: 3, duration: 300 }, perIP: { maxRequests: 100, duration: 60 } } });
+		const pw = { password: 'password999', passwordConfirm: 'password999' };
+		const tok = forged('pat@example.com');
+		assert.deepEqual(await statuses(3, (i) => post('confirm-password-reset', { token: tok, ...pw }, `192.0.2.${i + 1}`)), [400, 400, 400]);
+		assertTooMany(await post('confirm-password-reset', { token: tok, ...pw }, '192.0.2.9'), 300);
+		assertTooMany(await post('confirm-verification', { token: forged('pat@example.com', 'verification') }, '192.0.2.10'), 300);
+		assert.equal((await post('confirm-password-reset', { token: forged('olga@example.com'), ...pw }, '192.0.2.11')).status, 400);
+	});
+
+	test('wrong OTP codes count against the address the OTP was sent to', async () => {
+		await patchSettings(srv, su, { authGuard: { perIdentity: { maxRequests: 3, duration: 300 }, perIP: { maxRequests: 100, duration: 60 } } });
+		const email = 'otto@example.com';
+		const made = await req(srv, 'POST', '/api/collections/members/records', { token: su, body: { email, password: 'password123', passwordConfirm: 'password123' } });
+		assert.equal(made.status, 200, made.text);
+		const r = await post('request-otp', { email }, '192.0.2.50');
+		assert.equal(r.status, 200, r.text);
+		const otpId = r.json.otpId;
+		await poll(async () => Number((await sqlite(srv.db, `SELECT count(*) FROM _otps WHERE id = '${otpId}'`)).trim()) === 1);
+		const wrong = (i) => post('auth-with-otp', { otpId, password: '00000000' }, `192.0.2.${60 + i}`);
+		assert.deepEqual(await statuses(2, wrong), [400, 400]);
+		// the request above counted once: two failures fill the window of 3
+		assertTooMany(await post('request-otp', { email }, '192.0.2.70'), 300);
+		assertTooMany(await post('auth-with-password', { identity: email, password: 'password123' }, '192.0.2.71'), 300);
+		// an unknown otpId names nobody: only the client IP counts it
+		assert.equal((await post('auth-with-otp', { otpId: 'nosuchotpid1234', password: '00000000' }, '192.0.2.72')).status, 400);
 	});
 });
 

@@ -716,7 +716,29 @@ static void test_rebase_with_offset_bases(void)
 	HR_CHECK(slice_is(h.headers[0].name, "Host") && h.headers[0].name.ptr == b + 7 + 19);
 }
 
+/* Repeated headers: find_name gives the first, find_last_name the last. */
+static void test_find_first_and_last_of_repeated(void)
+{
+	const char *in = "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n"
+			 "Via: p\r\nx-forwarded-for: 10.0.0.2, 10.0.0.3\r\nA: 1\r\n\r\n";
+	hr_http_header hdrs[8];
+	hr_http_head h;
+	hr_http_head_init(&h, hdrs, 8);
+	HR_REQUIRE(hr_http_parse_head(in, strlen(in), &deflim, &h) == (int)strlen(in));
+	const hr_http_header *f = hr_http_head_find_name(&h, HR_STR("X-FORWARDED-FOR"));
+	const hr_http_header *l = hr_http_head_find_last_name(&h, HR_STR("X-FORWARDED-FOR"));
+	HR_REQUIRE(f && l);
+	HR_CHECK(slice_is(f->value, "10.0.0.1"));
+	HR_CHECK(slice_is(l->value, "10.0.0.2, 10.0.0.3"));
+	HR_CHECK(hr_http_head_find_last_name(&h, HR_STR("Via")) == hr_http_head_find_name(&h, HR_STR("via")));
+	HR_CHECK(hr_http_head_find_last_name(&h, HR_STR("X-Real-IP")) == NULL);
+	HR_CHECK(hr_http_head_find_last_name(&h, HR_STR("X-Forwarded")) == NULL);
+	hr_http_head_init(&h, hdrs, 8);
+	HR_CHECK(hr_http_head_find_last_name(&h, HR_STR("Host")) == NULL);
+}
+
 static const hr_test_case tests[] = {
+	{"find_first_and_last_of_repeated", test_find_first_and_last_of_repeated},
 	{"rebase_with_offset_bases", test_rebase_with_offset_bases},
 	{"table_whole", test_table_whole},
 	{"table_splits_guarded_rebased", test_table_splits_guarded_rebased},

@@ -1491,11 +1491,22 @@ int hr_records_create(hr_rctx *x, const hr_collection *c, const hr_json *body, h
 	rq.body = body_for_rules(x, c, body, vals, sub);
 	const hr_rule_req *saved = x->rq;
 	x->rq = &rq;
+	/* an auth record's virtual row is unverified whatever was sent (§7.1) */
+	const hr_val *rule_vals = vals;
+	int vi = c->type == HR_COLL_AUTH ? hr_coll_field_index(c, HR_STR("verified")) : -1;
+	if (vi >= 0) {
+		hr_val *copy = hr_arena_alloc(x->a, c->nfields * sizeof *copy);
+		if (!copy)
+			return set_err(err, 500, NULL);
+		memcpy(copy, vals, c->nfields * sizeof *copy);
+		hr_field_zero(&c->fields[vi], &copy[vi]);
+		rule_vals = copy;
+	}
 	bool holds;
-	int rc = virtual_rule_holds(x, c, HR_RULE_CREATE, vals, &holds);
+	int rc = virtual_rule_holds(x, c, HR_RULE_CREATE, rule_vals, &holds);
 	bool manager = is_superuser(x);
 	if (rc == 0 && holds && !manager && manage_applies(x, c))
-		rc = virtual_rule_holds(x, c, HR_RULE_MANAGE, vals, &manager);
+		rc = virtual_rule_holds(x, c, HR_RULE_MANAGE, rule_vals, &manager);
 	x->rq = saved;
 	if (rc)
 		return db_fail(err, rc);

@@ -42,6 +42,8 @@ describe('auth flows', LIMIT, () => {
 				fields: [{ name: 'name', type: 'text' }],
 				...extra,
 			});
+		// a fresh data dir has the default users collection: start from ours
+		await su.collections.delete('users');
 		await auth('users');
 		await auth('others');
 		await auth('nopw', { passwordAuth: { enabled: false } });

@@ -18,6 +18,10 @@ const LIMIT = { timeout: UNDER_ASAN ? 180000 : 60000 };
 const PW = 'password123';
 
 async function usersCollection(su) {
+	// replaces the default users collection of a fresh data dir
+	await su.collections.delete('users').catch((e) => {
+		if (e.status !== 404) throw e;
+	});
 	await su.collections.create({ name: 'users', type: 'auth', createRule: '', fields: [{ name: 'name', type: 'text' }] });
 }
 

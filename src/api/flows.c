@@ -687,6 +687,21 @@ static void task_post(api_req *r, flow_task *t)
 		task_free(t);
 }
 
+/* The {"email"} form of the request-* endpoints: read, checked, then
+ * counted by the auth guard. Answers and returns false on failure. */
+static bool read_email_request(api_req *r, hr_str *email)
+{
+	static const char *const keys[] = {"email"};
+	if (!read_form(r, keys, email, 1))
+		return false;
+	hr_rerr e;
+	hr_rerr_init(&e, r->a);
+	check_email(&e, "email", *email);
+	if (fail_if_invalid(r, &e))
+		return false;
+	return api_guard_identity(r, *email);
+}
+
 /* ---- verification (§12.5) --------------------------------------------- */
 
 static void request_verification(hearth_req *req, void *ud)
@@ -699,16 +714,8 @@ static void request_verification(hearth_req *req, void *ud)
 		api_error(r, 400, "All superusers are verified by default.");
 		return;
 	}
-	static const char *const keys[] = {"email"};
 	hr_str email;
-	if (!read_form(r, keys, &email, 1))
-		return;
-	hr_rerr e;
-	hr_rerr_init(&e, r->a);
-	check_email(&e, "email", email);
-	if (fail_if_invalid(r, &e))
-		return;
-	if (!api_guard_identity(r, email))
+	if (!read_email_request(r, &email))
 		return;
 	flow_task *t = task_new(r, TASK_VERIFY, c);
 	if (t)
@@ -863,16 +870,8 @@ static void request_password_reset(hearth_req *req, void *ud)
 		api_error(r, 400, "The collection is not configured to allow password authentication.");
 		return;
 	}
-	static const char *const keys[] = {"email"};
 	hr_str email;
-	if (!read_form(r, keys, &email, 1))
-		return;
-	hr_rerr e;
-	hr_rerr_init(&e, r->a);
-	check_email(&e, "email", email);
-	if (fail_if_invalid(r, &e))
-		return;
-	if (!api_guard_identity(r, email))
+	if (!read_email_request(r, &email))
 		return;
 	flow_task *t = task_new(r, TASK_RESET, c);
 	if (t)
@@ -1215,16 +1214,8 @@ static void request_otp(hearth_req *req, void *ud)
 		api_error(r, 403, "The collection is not configured to allow OTP authentication.");
 		return;
 	}
-	static const char *const keys[] = {"email"};
 	hr_str email;
-	if (!read_form(r, keys, &email, 1))
-		return;
-	hr_rerr e;
-	hr_rerr_init(&e, r->a);
-	check_email(&e, "email", email);
-	if (fail_if_invalid(r, &e))
-		return;
-	if (!api_guard_identity(r, email))
+	if (!read_email_request(r, &email))
 		return;
 	char otp_id[16];
 	int reuse = otp_reuse(r, c, email, otp_id);

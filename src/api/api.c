@@ -252,9 +252,14 @@ void hr_api_preflight(hearth_req *req)
 
 /* ---- authentication --------------------------------------------------- */
 
+hr_json *api_coll_opt(const hr_collection *c, const char *key)
+{
+	return c->options ? hr_json_get(c->options, key) : NULL;
+}
+
 static hr_str token_secret(const hr_collection *c, const char *which)
 {
-	hr_json *o = c->options ? hr_json_get(c->options, which) : NULL;
+	hr_json *o = api_coll_opt(c, which);
 	hr_json *s = o ? hr_json_get(o, "secret") : NULL;
 	return s && s->type == HR_JSON_STRING ? s->u.str : HR_STR("");
 }

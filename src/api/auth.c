@@ -29,14 +29,9 @@
 #include "core/rand.h"
 #include "core/time.h"
 
-static hr_json *opt(const hr_collection *c, const char *key)
-{
-	return c->options ? hr_json_get(c->options, key) : NULL;
-}
-
 static int64_t token_duration(const hr_collection *c)
 {
-	hr_json *t = opt(c, "authToken");
+	hr_json *t = api_coll_opt(c, "authToken");
 	hr_json *d = t ? hr_json_get(t, "duration") : NULL;
 	return d && d->type == HR_JSON_NUMBER && d->u.n.num > 0 ? (int64_t)d->u.n.num : 604800;
 }
@@ -45,7 +40,7 @@ int api_auth_token(hr_arena *a, const hr_collection *c, const hr_json *rec, bool
 		   int64_t duration, hr_buf *out)
 {
 	hr_json *id = hr_json_get(rec, "id"), *tk = hr_json_get(rec, "tokenKey");
-	hr_json *t = opt(c, "authToken");
+	hr_json *t = api_coll_opt(c, "authToken");
 	hr_json *sec = t ? hr_json_get(t, "secret") : NULL;
 	if (!id || id->type != HR_JSON_STRING || !tk || tk->type != HR_JSON_STRING || !sec ||
 	    sec->type != HR_JSON_STRING)
@@ -156,7 +151,7 @@ static void auth_methods(hearth_req *req, void *ud)
 	const hr_collection *c = auth_collection(r);
 	if (!c)
 		return;
-	hr_json *pa = opt(c, "passwordAuth");
+	hr_json *pa = api_coll_opt(c, "passwordAuth");
 	hr_json *en = pa ? hr_json_get(pa, "enabled") : NULL;
 	bool enabled = !en || en->type == HR_JSON_TRUE;
 	hr_json *ids = pa ? hr_json_get(pa, "identityFields") : NULL;
@@ -169,14 +164,14 @@ static void auth_methods(hearth_req *req, void *ud)
 		hr_buf_append_cstr(&b, enabled ? "[\"email\"]" : "[]");
 	hr_buf_printf(&b, ",\"enabled\":%s},", enabled ? "true" : "false");
 	hr_buf_append_cstr(&b, "\"oauth2\":{\"providers\":[],\"enabled\":false},");
-	hr_json *mfa = opt(c, "mfa");
+	hr_json *mfa = api_coll_opt(c, "mfa");
 	hr_json *md = mfa ? hr_json_get(mfa, "duration") : NULL;
 	if (api_mfa_enabled(c))
 		hr_buf_printf(&b, "\"mfa\":{\"enabled\":true,\"duration\":%lld},",
 			      md && md->type == HR_JSON_NUMBER ? (long long)md->u.n.num : 600LL);
 	else
 		hr_buf_append_cstr(&b, "\"mfa\":{\"enabled\":false,\"duration\":0},");
-	hr_json *otp = opt(c, "otp");
+	hr_json *otp = api_coll_opt(c, "otp");
 	hr_json *oe = otp ? hr_json_get(otp, "enabled") : NULL;
 	hr_json *od = otp ? hr_json_get(otp, "duration") : NULL;
 	if (oe && oe->type == HR_JSON_TRUE && od && od->type == HR_JSON_NUMBER)
@@ -280,7 +275,7 @@ static void password_login(hearth_req *req, void *ud, bool session)
 	const hr_collection *c = auth_collection(r);
 	if (!c)
 		return;
-	hr_json *pa = opt(c, "passwordAuth");
+	hr_json *pa = api_coll_opt(c, "passwordAuth");
 	hr_json *en = pa ? hr_json_get(pa, "enabled") : NULL;
 	if (en && en->type == HR_JSON_FALSE) {
 		api_error(r, 403, "The collection is not configured to allow password authentication.");

@@ -315,7 +315,7 @@ static bool has_unique_index(const hr_collection *c, hr_str col)
  * most one record. */
 static void validate_identity_fields(hr_arena *a, const hr_collection *c, hr_verrs *errs)
 {
-	hr_json *pa = c->options ? hr_json_get(c->options, "passwordAuth") : NULL;
+	hr_json *pa = api_coll_opt(c, "passwordAuth");
 	hr_json *ids = pa && pa->type == HR_JSON_OBJECT ? hr_json_get(pa, "identityFields") : NULL;
 	if (!ids || ids->type != HR_JSON_ARRAY)
 		return;

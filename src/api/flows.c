@@ -114,11 +114,6 @@ static uint64_t key_of(const char *kind, hr_str a, hr_str b)
 
 /* ---- options and tokens ----------------------------------------------- */
 
-static hr_json *opt(const hr_collection *c, const char *key)
-{
-	return c->options ? hr_json_get(c->options, key) : NULL;
-}
-
 static hr_str opt_str(const hr_json *o, const char *key)
 {
 	hr_json *v = o ? hr_json_get(o, key) : NULL;
@@ -133,14 +128,9 @@ static int64_t opt_int(const hr_json *o, const char *key, int64_t def)
 
 static bool opt_enabled(const hr_collection *c, const char *key, bool def)
 {
-	hr_json *o = opt(c, key);
+	hr_json *o = api_coll_opt(c, key);
 	hr_json *e = o ? hr_json_get(o, "enabled") : NULL;
 	return e ? e->type == HR_JSON_TRUE : def;
-}
-
-static hr_str rec_str(const hr_json *rec, const char *key)
-{
-	return opt_str(rec, key);
 }
 
 static bool is_superusers(const hr_collection *c)
@@ -162,9 +152,9 @@ static const tok_type T_EMAIL = {"emailChange", "emailChangeToken", 1800};
 static int mint(hr_arena *a, const hr_collection *c, const hr_json *rec, const tok_type *t,
 		hr_str new_email, hr_buf *out)
 {
-	hr_json *cfg = opt(c, t->cfg);
-	hr_str secret = opt_str(cfg, "secret"), id = rec_str(rec, "id"),
-	       tk = rec_str(rec, "tokenKey");
+	hr_json *cfg = api_coll_opt(c, t->cfg);
+	hr_str secret = opt_str(cfg, "secret"), id = opt_str(rec, "id"),
+	       tk = opt_str(rec, "tokenKey");
 	if (!secret.len || !id.len || !tk.len)
 		return HR_EINVAL;
 	int64_t exp = hr_time_now_ms() / 1000 + opt_int(cfg, "duration", t->def_duration);
@@ -173,7 +163,7 @@ static int mint(hr_arena *a, const hr_collection *c, const hr_json *rec, const t
 	hr_buf_append_cstr(&p, "{\"collectionId\":");
 	hr_json_write_string(&p, c->id);
 	hr_buf_append_cstr(&p, ",\"email\":");
-	hr_json_write_string(&p, rec_str(rec, "email"));
+	hr_json_write_string(&p, opt_str(rec, "email"));
 	hr_buf_printf(&p, ",\"exp\":%lld,\"id\":", (long long)exp);
 	hr_json_write_string(&p, id);
 	if (new_email.len) {
@@ -210,7 +200,7 @@ static const char *check_token(api_req *r, const hr_collection *c, hr_str tok, c
 	api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
 	if (hr_records_load(&x, tc, cl->id, rec) != 0)
 		return "validation_invalid_token";
-	hr_str key = hr_token_key(r->a, rec_str(*rec, "tokenKey"), opt_str(opt(tc, t->cfg), "secret"));
+	hr_str key = hr_token_key(r->a, opt_str(*rec, "tokenKey"), opt_str(api_coll_opt(tc, t->cfg), "secret"));
 	if (!key.ptr || !hr_token_verify(tok, key))
 		return "validation_invalid_token";
 	if (!hr_str_eq(tc->id, c->id))
@@ -459,10 +449,10 @@ static const char *default_body(int kind)
 static int render(flow_task *t, hr_arena *a, const hr_collection *c, const hr_json *rec,
 		  hr_str token, hr_str otp)
 {
-	const hr_json *tpl = t->kind == TASK_VERIFY	    ? opt(c, "verificationTemplate")
-			     : t->kind == TASK_RESET	    ? opt(c, "resetPasswordTemplate")
-			     : t->kind == TASK_EMAIL_CHANGE ? opt(c, "confirmEmailChangeTemplate")
-			     : opt(c, "otp") ? hr_json_get(opt(c, "otp"), "emailTemplate")
+	const hr_json *tpl = t->kind == TASK_VERIFY	    ? api_coll_opt(c, "verificationTemplate")
+			     : t->kind == TASK_RESET	    ? api_coll_opt(c, "resetPasswordTemplate")
+			     : t->kind == TASK_EMAIL_CHANGE ? api_coll_opt(c, "confirmEmailChangeTemplate")
+			     : api_coll_opt(c, "otp") ? hr_json_get(api_coll_opt(c, "otp"), "emailTemplate")
 							    : NULL;
 	hr_str subject = opt_str(tpl, "subject"), body = opt_str(tpl, "body");
 	if (!subject.len)
@@ -534,7 +524,7 @@ static int otp_insert(hr_db *db, flow_task *t, const hr_collection *c, const hr_
 		      char *code, size_t len)
 {
 	int64_t now = hr_time_now_ms();
-	int64_t dur = opt_int(opt(c, "otp"), "duration", 180);
+	int64_t dur = opt_int(api_coll_opt(c, "otp"), "duration", 180);
 	hr_db_stmt *st;
 	int rc = hr_db_prepare(db, HR_STR("DELETE FROM _otps WHERE expires <= ?1"), &st, NULL);
 	if (rc)
@@ -550,7 +540,7 @@ static int otp_insert(hr_db *db, flow_task *t, const hr_collection *c, const hr_
 	if (rc)
 		return rc;
 	hr_db_bind_text(st, 1, c->id);
-	hr_db_bind_text(st, 2, rec_str(rec, "id"));
+	hr_db_bind_text(st, 2, opt_str(rec, "id"));
 	int64_t live = hr_db_step(st, NULL) == HR_DB_ROW ? hr_db_column_int64(st, 0) : 0;
 	hr_db_release(st);
 	if (live > HR_OTP_MAX_LIVE)
@@ -569,9 +559,9 @@ static int otp_insert(hr_db *db, flow_task *t, const hr_collection *c, const hr_
 		return rc;
 	hr_db_bind_text(st, 1, hr_str_make(t->otp_id, strlen(t->otp_id)));
 	hr_db_bind_text(st, 2, c->id);
-	hr_db_bind_text(st, 3, rec_str(rec, "id"));
+	hr_db_bind_text(st, 3, opt_str(rec, "id"));
 	hr_db_bind_text(st, 4, hr_str_make(hash, 64));
-	hr_db_bind_text(st, 5, rec_str(rec, "email"));
+	hr_db_bind_text(st, 5, opt_str(rec, "email"));
 	hr_db_bind_text(st, 6, hr_str_make(created, HR_TIME_LEN));
 	hr_db_bind_int64(st, 7, now + dur * 1000);
 	rc = hr_db_step(st, NULL);
@@ -616,12 +606,12 @@ static int task_prepare(hr_db *db, void *ud)
 	switch (t->kind) {
 	case TASK_VERIFY:
 		if ((verified && verified->type == HR_JSON_TRUE) ||
-		    throttled(t->api, t->kind, c->id, rec_str(rec, "id")))
+		    throttled(t->api, t->kind, c->id, opt_str(rec, "id")))
 			goto done;
 		rc = mint(&a, c, rec, &T_VERIFY, HR_STR(""), &tok);
 		break;
 	case TASK_RESET:
-		if (throttled(t->api, t->kind, c->id, rec_str(rec, "id")))
+		if (throttled(t->api, t->kind, c->id, opt_str(rec, "id")))
 			goto done;
 		rc = mint(&a, c, rec, &T_RESET, HR_STR(""), &tok);
 		break;
@@ -629,7 +619,7 @@ static int task_prepare(hr_db *db, void *ud)
 		rc = mint(&a, c, rec, &T_EMAIL, hr_str_make(t->new_email, strlen(t->new_email)), &tok);
 		break;
 	case TASK_OTP: {
-		size_t len = (size_t)HR_MIN(opt_int(opt(c, "otp"), "length", 8), 20);
+		size_t len = (size_t)HR_MIN(opt_int(api_coll_opt(c, "otp"), "length", 8), 20);
 		hr_db_error e = {0};
 		if ((rc = hr_db_begin(db, true, &e)) != 0)
 			break;
@@ -650,7 +640,7 @@ static int task_prepare(hr_db *db, void *ud)
 			    hr_str_make(tok.ptr ? tok.ptr : "", tok.len), hr_str_make(code, strlen(code)));
 		hr_buf_append_str(&t->to, t->kind == TASK_EMAIL_CHANGE
 						 ? hr_str_make(t->new_email, strlen(t->new_email))
-						 : rec_str(rec, "email"));
+						 : opt_str(rec, "email"));
 		t->send = rc == 0 && t->to.err == 0;
 	}
 done:
@@ -832,7 +822,7 @@ static void confirm_verification(hearth_req *req, void *ud)
 	const char *code = check_token(r, c, tok, &T_VERIFY, &rec, &cl);
 	if (!code && !cl.email.len)
 		code = "validation_invalid_token_claims";
-	if (!code && !hr_str_eq(cl.email, rec_str(rec, "email")))
+	if (!code && !hr_str_eq(cl.email, opt_str(rec, "email")))
 		code = "validation_token_email_mismatch";
 	if (code) {
 		api_guard_failed(r, who);
@@ -852,7 +842,7 @@ static void confirm_verification(hearth_req *req, void *ud)
 	}
 	memset(k, 0, sizeof *k);
 	k->id = cl.id;
-	k->token_key = rec_str(rec, "tokenKey");
+	k->token_key = opt_str(rec, "tokenKey");
 	j->ud = k;
 	j->coll = c->id;
 	api_job_submit(j);
@@ -981,7 +971,7 @@ static void confirm_password_reset(hearth_req *req, void *ud)
 	}
 	memset(k, 0, sizeof *k);
 	k->id = cl.id;
-	k->token_key = rec_str(rec, "tokenKey");
+	k->token_key = opt_str(rec, "tokenKey");
 	k->email = cl.email;
 	j->ud = k;
 	j->coll = c->id;
@@ -1022,7 +1012,7 @@ static void request_email_change(hearth_req *req, void *ud)
 		hr_rctx x;
 		api_rctx(r, hr_store_reader(r->api->store, r->w), &x);
 		hr_json *other = NULL;
-		if (hr_str_ieq(ne, rec_str(r->rq.auth_record, "email")) ||
+		if (hr_str_ieq(ne, opt_str(r->rq.auth_record, "email")) ||
 		    hr_records_find_by(&x, c, HR_STR("email"), ne, &other) != HR_ENOENT)
 			hr_verrs_add(&e.data, HR_STR("newEmail"), "validation_invalid_new_email",
 				     "Invalid new email address.", NULL);
@@ -1140,14 +1130,14 @@ static void confirm_email_change(hearth_req *req, void *ud)
 		return;
 	api_job *j = api_job_new(r, email_fn);
 	confirm *k = hr_arena_alloc(r->a, sizeof *k);
-	hr_str hash = rec_str(rec, "password");
+	hr_str hash = opt_str(rec, "password");
 	if (!j || !k || v[1].len > HR_PASSWORD_MAX) {
 		api_error(r, 500, NULL);
 		return;
 	}
 	memset(k, 0, sizeof *k);
 	k->id = cl.id;
-	k->token_key = rec_str(rec, "tokenKey");
+	k->token_key = opt_str(rec, "tokenKey");
 	k->new_email = cl.new_email;
 	k->email = cl.email;
 	if (hash.len < sizeof k->hash)
@@ -1324,7 +1314,7 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 	if (hr_records_load(&x, c, rid, &o->rec) != 0)
 		return otp_invalid(j, 400);
 	hr_json *v = hr_json_get(o->rec, "verified");
-	if (!(v && v->type == HR_JSON_TRUE) && hr_str_eq(sent, rec_str(o->rec, "email"))) {
+	if (!(v && v->type == HR_JSON_TRUE) && hr_str_eq(sent, opt_str(o->rec, "email"))) {
 		/*
 		 * First proof of owning the address: verified, and when MFA is
 		 * off the password someone may have set before is dropped by
@@ -1335,7 +1325,7 @@ static int otp_fn(api_job *j, hr_db *db, const hr_schema *schema)
 		char tk[51], pw[51];
 		new_token_key(tk);
 		new_token_key(pw);
-		confirm k = {.id = rid, .token_key = rec_str(o->rec, "tokenKey")};
+		confirm k = {.id = rid, .token_key = opt_str(o->rec, "tokenKey")};
 		hr_str b[2] = {hr_str_make(tk, 50), hr_str_make(pw, 50)};
 		rc = update_row(db, c, &k,
 				api_mfa_enabled(c) ? "\"verified\" = 1, \"tokenKey\" = ?3"
@@ -1366,7 +1356,7 @@ static void otp_after(api_job *j)
 		api_error(r, 404, "Missing or invalid auth collection context.");
 		return;
 	}
-	if (!api_auth_rule_ok(r, c, rec_str(o->rec, "id"))) {
+	if (!api_auth_rule_ok(r, c, opt_str(o->rec, "id"))) {
 		api_error(r, 403, "The request doesn't satisfy the collection requirements to authenticate.");
 		return;
 	}

@@ -107,6 +107,9 @@ void api_error(api_req *r, int status, const char *msg);
 /* The collection from the {collection} parameter, or NULL. */
 const hr_collection *api_collection(api_req *r);
 
+/* The option object `key` of a collection (e.g. "otp"), or NULL. */
+hr_json *api_coll_opt(const hr_collection *c, const char *key);
+
 /* A query parameter (decoded), empty when absent. */
 hr_str api_query(api_req *r, const char *name);
 

@@ -144,11 +144,9 @@ static void gate_after(api_job *j)
 
 bool api_mfa_enabled(const hr_collection *c)
 {
-	const hr_json *o = c->options;
-	if (json_true(o ? hr_json_get(o, "mfa") : NULL, "enabled"))
+	if (json_true(api_coll_opt(c, "mfa"), "enabled"))
 		return true;
-	return hr_str_eq_lit(c->id, HR_SUPERUSERS_ID) &&
-	       json_true(o ? hr_json_get(o, "otp") : NULL, "enabled");
+	return hr_str_eq_lit(c->id, HR_SUPERUSERS_ID) && json_true(api_coll_opt(c, "otp"), "enabled");
 }
 
 hr_str api_mfa_id(api_req *r, const hr_json *body)
@@ -166,7 +164,7 @@ void api_mfa_gate(api_req *r, const hr_collection *c, const hr_json *rec, const 
 		next(r, ud);
 		return;
 	}
-	const hr_json *m = c->options ? hr_json_get(c->options, "mfa") : NULL;
+	const hr_json *m = api_coll_opt(c, "mfa");
 	const hr_json *idv = hr_json_get(rec, "id");
 	hr_str id = idv && idv->type == HR_JSON_STRING ? idv->u.str : HR_STR("");
 	if (!mfa_id.len) {

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -211,6 +212,9 @@ static void worker_main(void *arg)
 {
 	hr_worker *w = arg;
 	const hearth_config *cfg = &w->srv->cfg;
+	char name[16];
+	snprintf(name, sizeof name, "hearth-w%u", w->id);
+	hr_thread_name(name);
 	if (cfg->worker_start && cfg->worker_start(w->id, &w->loop, cfg->worker_ud) != 0) {
 		/* refuse to serve: leave at once, as a stop would */
 		hr_log_error(&w->log, HR_LOG_ERROR, "worker", "worker %u: start hook failed", w->id);

@@ -1,5 +1,6 @@
 /*
- * core/common.c - hr_strerror, hr_fatal and the aborting allocators.
+ * core/common.c - hr_strerror, hr_fatal, the aborting allocators and
+ * hr_thread_name.
  * See common.h for the conventions.
  */
 #include "core/common.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 const char *hr_strerror(int code)
@@ -76,4 +78,9 @@ char *hr_xstrdup(const char *s)
 	char *p = hr_xmalloc(n);
 	memcpy(p, s, n);
 	return p;
+}
+
+void hr_thread_name(const char *name)
+{
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
 }

@@ -70,4 +70,7 @@ void *hr_xcalloc(size_t n, size_t size);
 void *hr_xrealloc(void *p, size_t n);
 char *hr_xstrdup(const char *s);
 
+/* Names the calling thread (15 bytes at most show) for top, perf and gdb. */
+void hr_thread_name(const char *name);
+
 #endif

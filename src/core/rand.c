@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/random.h>
 
 #define POOL_BYTES 1024
@@ -69,6 +70,50 @@ void hr_rand_id(char out[16])
 {
 	static const char a[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	hr_rand_string(out, 15, a, sizeof a - 1);
+	out[15] = '\0';
+}
+
+/*
+ * Record ids: per thread, the millisecond of the newest id and the random
+ * parts already issued in it. A random part drawn twice within one
+ * millisecond is drawn again; when a millisecond is full the prefix moves
+ * to the next one. The prefix never goes back, even when the clock does.
+ */
+#define SEQ_MAX 256
+
+static _Thread_local struct {
+	uint64_t ms;
+	unsigned n;
+	char used[SEQ_MAX][HR_RAND_ID_RANDOM];
+} seq;
+
+void hr_rand_record_id(char out[16], int64_t unix_ms)
+{
+	static const char a[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	uint64_t ms = unix_ms > (int64_t)HR_RAND_ID_EPOCH_MS ? (uint64_t)unix_ms - HR_RAND_ID_EPOCH_MS : 0;
+	if (ms < seq.ms)
+		ms = seq.ms;
+	if (ms == seq.ms && seq.n == SEQ_MAX)
+		ms++;
+	if (ms != seq.ms) {
+		seq.ms = ms;
+		seq.n = 0;
+	}
+	uint64_t t = ms;
+	for (int i = HR_RAND_ID_TIME - 1; i >= 0; i--) {
+		out[i] = a[t % 36];
+		t /= 36;
+	}
+	char *r = out + HR_RAND_ID_TIME;
+	for (;;) {
+		hr_rand_string(r, HR_RAND_ID_RANDOM, a, sizeof a - 1);
+		unsigned k = 0;
+		while (k < seq.n && memcmp(seq.used[k], r, HR_RAND_ID_RANDOM) != 0)
+			k++;
+		if (k == seq.n)
+			break;
+	}
+	memcpy(seq.used[seq.n++], r, HR_RAND_ID_RANDOM);
 	out[15] = '\0';
 }
 

@@ -522,14 +522,27 @@ int hr_db_exec_one(hr_db *db, hr_str sql, hr_db_error *err)
 	return rc == SQLITE_DONE ? 0 : map_error(db, rc, err);
 }
 
+/* Transaction control runs for every write: through the statement cache,
+ * so it is parsed once per connection, not once per use. */
+static int exec_cached(hr_db *db, const char *sql, hr_db_error *err)
+{
+	hr_db_stmt *st;
+	int rc = hr_db_prepare(db, hr_str_make(sql, strlen(sql)), &st, err);
+	if (rc != 0)
+		return rc;
+	rc = hr_db_step(st, err);
+	hr_db_release(st);
+	return rc == HR_DB_DONE || rc == HR_DB_ROW ? 0 : rc;
+}
+
 int hr_db_begin(hr_db *db, bool immediate, hr_db_error *err)
 {
-	return hr_db_exec(db, immediate ? "BEGIN IMMEDIATE" : "BEGIN", err);
+	return exec_cached(db, immediate ? "BEGIN IMMEDIATE" : "BEGIN", err);
 }
 
 int hr_db_commit(hr_db *db, hr_db_error *err)
 {
-	return hr_db_exec(db, "COMMIT", err);
+	return exec_cached(db, "COMMIT", err);
 }
 
 int hr_db_rollback(hr_db *db)
@@ -555,7 +568,7 @@ int hr_db_savepoint(hr_db *db, const char *name, hr_db_error *err)
 	HR_ASSERT(valid_name(name));
 	char sql[96];
 	snprintf(sql, sizeof sql, "SAVEPOINT %s", name);
-	return hr_db_exec(db, sql, err);
+	return exec_cached(db, sql, err);
 }
 
 int hr_db_release_savepoint(hr_db *db, const char *name, hr_db_error *err)
@@ -563,7 +576,7 @@ int hr_db_release_savepoint(hr_db *db, const char *name, hr_db_error *err)
 	HR_ASSERT(valid_name(name));
 	char sql[96];
 	snprintf(sql, sizeof sql, "RELEASE %s", name);
-	return hr_db_exec(db, sql, err);
+	return exec_cached(db, sql, err);
 }
 
 int hr_db_rollback_to(hr_db *db, const char *name)
@@ -601,14 +614,14 @@ int hr_db_snapshot_begin(hr_db *db)
 {
 	if (!sqlite3_get_autocommit(db->h))
 		return 0;
-	return hr_db_exec(db, "BEGIN", NULL);
+	return exec_cached(db, "BEGIN", NULL);
 }
 
 void hr_db_snapshot_end(hr_db *db)
 {
 	/* An interrupted statement may already have ended the transaction. */
 	if (!sqlite3_get_autocommit(db->h))
-		hr_db_exec(db, "COMMIT", NULL);
+		exec_cached(db, "COMMIT", NULL);
 }
 
 int64_t hr_db_changes(hr_db *db)

@@ -96,6 +96,7 @@ static void on_wal_size(void *ud, int pages)
 static void checkpointer_main(void *arg)
 {
 	hr_store *s = arg;
+	hr_thread_name("hearth-ckpt");
 	uv_mutex_lock(&s->cmu);
 	for (;;) {
 		while (!s->cwant && !s->cstop)
@@ -181,6 +182,7 @@ static void run_group(hr_store *s, hr_db_job *jobs)
 static void writer_main(void *arg)
 {
 	hr_store *s = arg;
+	hr_thread_name("hearth-writer");
 	uv_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->q_head && !s->stopping && !s->sync_request)

@@ -306,6 +306,7 @@ void hr_mailer_log(hr_mailer *m, const char *fmt, ...)
 static void thread_main(void *ud)
 {
 	hr_mailer *m = ud;
+	hr_thread_name("hearth-mail");
 	for (;;) {
 		uv_mutex_lock(&m->mu);
 		while (!m->head && !m->stopping)

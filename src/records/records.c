@@ -106,8 +106,10 @@ static void columns(hr_buf *b, const hr_collection *c, const char *alias)
 	for (unsigned i = 0; i < c->nfields; i++) {
 		if (i)
 			hr_buf_append_cstr(b, ", ");
-		hr_buf_append_cstr(b, alias);
-		hr_buf_append_char(b, '.');
+		if (alias) {
+			hr_buf_append_cstr(b, alias);
+			hr_buf_append_char(b, '.');
+		}
 		q_ident(b, c->fields[i].name);
 	}
 }
@@ -1376,9 +1378,15 @@ static int auth_id_taken(hr_rctx *x, const hr_collection *c, hr_str id, bool *ta
 	return 0;
 }
 
+/*
+ * INSERT or UPDATE of the fields in which[] (all of them for an insert).
+ * The stored row comes back through RETURNING into *row, as a read would
+ * give it; *row stays NULL when nothing was written (an empty update).
+ */
 static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, const bool *which,
-			bool insert, hr_str old_id, hr_rerr *err)
+			bool insert, hr_str old_id, hr_rec **row, hr_rerr *err)
 {
+	*row = NULL;
 	hr_buf sql;
 	hr_buf_init(&sql, 8u << 20);
 	unsigned n = 0;
@@ -1392,8 +1400,10 @@ static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, 
 			q_ident(&sql, c->fields[i].name);
 		}
 		hr_buf_append_cstr(&sql, ") VALUES (");
-		for (unsigned i = 0; i < c->nfields; i++)
-			hr_buf_printf(&sql, i ? ", ?%u" : "?%u", i + 1);
+		for (unsigned i = 0; i < c->nfields; i++) {
+			hr_buf_append_cstr(&sql, i ? ", ?" : "?");
+			hr_buf_append_u64(&sql, i + 1);
+		}
 		hr_buf_append_char(&sql, ')');
 	} else {
 		hr_buf_append_cstr(&sql, "UPDATE ");
@@ -1413,6 +1423,8 @@ static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, 
 		}
 		hr_buf_printf(&sql, " WHERE \"id\" = ?%u", c->nfields + 1);
 	}
+	hr_buf_append_cstr(&sql, " RETURNING ");
+	columns(&sql, c, NULL);
 	int rc;
 	hr_db_stmt *st;
 	hr_db_error de;
@@ -1427,6 +1439,11 @@ static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, 
 	if (!insert)
 		hr_db_bind_text(st, (int)c->nfields + 1, old_id);
 	rc = hr_db_step(st, &de);
+	if (rc == HR_DB_ROW) {
+		*row = rec_from_row(x, c, st);
+		hr_db_release(st);
+		return *row ? 0 : set_err(err, 500, NULL);
+	}
 	hr_db_release(st);
 	if (rc == HR_DB_DONE)
 		return 0;
@@ -1479,6 +1496,17 @@ int hr_records_create(hr_rctx *x, const hr_collection *c, const hr_json *body, h
 		const hr_field *f = &c->fields[i];
 		if (f->type == HR_FT_TEXT && f->autogen.len && vals[i].s.len == 0) {
 			hr_str gen;
+			/* the default pattern: time-ordered (core/rand.h); any
+			 * other pattern is drawn at random in full */
+			if (f->primary_key && hr_str_eq(f->autogen, HR_STR("[a-z0-9]{15}"))) {
+				char *id = hr_arena_alloc(x->a, 16);
+				if (!id)
+					return set_err(err, 500, NULL);
+				hr_rand_record_id(id, x->now_ms ? x->now_ms : hr_time_now_ms());
+				vals[i].s = (hr_str){id, 15};
+				sub[i] = true;
+				continue;
+			}
 			if (hr_field_autogen(x->a, f->autogen, &gen)) {
 				vals[i].s = gen;
 				sub[i] = true;
@@ -1531,15 +1559,11 @@ int hr_records_create(hr_rctx *x, const hr_collection *c, const hr_json *body, h
 	check_relations(x, c, vals, sub, errs);
 	if (errs->n)
 		return set_err(err, 400, "Failed to create record.");
-	if ((rc = write_values(x, c, vals, sub, true, HR_STR(""), err)))
-		return rc;
-	hr_str id = vals[hr_coll_field_index(c, HR_STR("id"))].s;
 	hr_rec *r;
-	rc = fetch_one(x, c, id, -1, &r, err);
-	if (rc == HR_ENOENT)
-		return set_err(err, 500, NULL);
-	if (rc)
+	if ((rc = write_values(x, c, vals, sub, true, HR_STR(""), &r, err)))
 		return rc;
+	if (!r)
+		return set_err(err, 500, NULL);
 	if ((rc = expand(x, &r, 1)))
 		return db_fail(err, rc);
 	write_rec(x, r, false, out);
@@ -1602,13 +1626,13 @@ int hr_records_update(hr_rctx *x, const hr_collection *c, hr_str id, const hr_js
 	check_relations(x, c, newv, sub, errs);
 	if (errs->n)
 		return set_err(err, 400, "Failed to update record.");
-	if ((rc = write_values(x, c, newv, sub, false, id, err)))
+	hr_rec *stored;
+	if ((rc = write_values(x, c, newv, sub, false, id, &stored, err)))
 		return rc;
-	rc = fetch_one(x, c, id, -1, &r, err);
-	if (rc == HR_ENOENT)
-		return set_err(err, 500, NULL);
-	if (rc)
-		return rc;
+	if (stored)
+		r = stored;
+	else if ((rc = fetch_one(x, c, id, -1, &r, err)) != 0)
+		return rc == HR_ENOENT ? set_err(err, 500, NULL) : rc;
 	if ((rc = expand(x, &r, 1)))
 		return db_fail(err, rc);
 	write_rec(x, r, false, out);

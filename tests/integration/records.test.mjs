@@ -472,6 +472,40 @@ describe('records', LIMIT, () => {
 		}
 	});
 
+	test('generated ids: the default pattern leads with the creation time; other patterns are random', async () => {
+		const b36 = (s) => [...s].reduce((t, c) => t * 36 + parseInt(c, 36), 0);
+		const EPOCH = Date.UTC(2020, 0, 1);
+		const made = [];
+		for (let i = 0; i < 5; i++) {
+			const t0 = Date.now();
+			const r = await pb.collection('open').create({ title: `t${i}` });
+			const t1 = Date.now();
+			assert.match(r.id, ID_RE);
+			const at = EPOCH + b36(r.id.slice(0, 8));
+			assert.ok(at >= t0 - 1 && at <= t1 + 1, `${r.id} encodes ${at}, made between ${t0} and ${t1}`);
+			made.push(r);
+			await new Promise((res) => setTimeout(res, 3));
+		}
+		const ids = made.map((r) => r.id);
+		assert.deepEqual([...ids].sort(), ids, 'ids made one after the other sort in creation order');
+		assert.equal(new Set(ids.map((id) => id.slice(8))).size, ids.length);
+		await pb.collections.create({
+			name: 'custom_ids',
+			type: 'base',
+			createRule: '',
+			fields: [
+				{ name: 'id', type: 'text', primaryKey: true, required: true, system: true, min: 20, max: 20, pattern: '^[a-z]+$', autogeneratePattern: '[a-z]{20}' },
+				{ name: 'title', type: 'text' },
+			],
+		});
+		const custom = [];
+		for (let i = 0; i < 4; i++) custom.push((await pb.collection('custom_ids').create({ title: `c${i}` })).id);
+		for (const id of custom) assert.match(id, /^[a-z]{20}$/);
+		assert.equal(new Set(custom.map((id) => id.slice(0, 8))).size, custom.length, 'no shared time prefix');
+		await pb.collections.delete('custom_ids');
+		for (const r of made) await pb.collection('open').delete(r.id);
+	});
+
 	test('null rules are 403 "Only superusers can perform this action." for guests; superusers pass', async () => {
 		const msg = 'Only superusers can perform this action.';
 		const sc = anon.collection('secretive');

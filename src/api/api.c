@@ -422,7 +422,14 @@ static void json_add_string(hr_arena *a, hr_json *o, hr_str key, hr_str val)
  */
 static void request_maps(api_req *r)
 {
-	if (rules_read(r->schema, "@request.query.")) {
+	api_worker *aw = &r->api->w[r->w];
+	if (!aw->maps_known || aw->maps_gen != r->schema->generation) {
+		aw->maps_known = true;
+		aw->maps_gen = r->schema->generation;
+		aw->reads_query = rules_read(r->schema, "@request.query.");
+		aw->reads_headers = rules_read(r->schema, "@request.headers.");
+	}
+	if (aw->reads_query) {
 		hearth_str q = hearth_req_query(r->req);
 		size_t cap = 1;
 		for (size_t i = 0; i < q.len; i++)
@@ -449,7 +456,7 @@ static void request_maps(api_req *r)
 		}
 		r->rq.query = o;
 	}
-	if (rules_read(r->schema, "@request.headers.")) {
+	if (aw->reads_headers) {
 		unsigned n = 0;
 		hearth_str name;
 		while (hearth_req_header_at(r->req, n, &name).ptr || name.ptr)

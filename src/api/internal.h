@@ -48,6 +48,10 @@ typedef struct api_worker {
 	uint64_t snap_gen;	/* ... begun at this data generation */
 	struct api_guard_cfg *guard; /* settings compiled by guard.c, in settings_arena */
 	uint64_t guard_gen;	/* the settings_gen it was compiled from */
+	/* does any rule of the schema of generation maps_gen read
+	 * @request.query / @request.headers? (valid when maps_known) */
+	bool maps_known, reads_query, reads_headers;
+	uint64_t maps_gen;
 } api_worker;
 
 struct hr_api {

@@ -756,8 +756,10 @@ int hr_records_list(hr_rctx *x, const hr_collection *c, const hr_list_params *p,
 	hr_sql_ctx_init(&sx, x->a, x->schema, x->rq, true);
 	hr_buf where, order, sql;
 	hr_buf_init(&where, 4u << 20);
+	hr_buf_reserve(&where, 1024); /* one allocation for typical SQL */
 	hr_buf_init(&order, 1u << 20);
 	hr_buf_init(&sql, 8u << 20);
+	hr_buf_reserve(&sql, 1024); /* one allocation for typical SQL */
 	int rc = 0;
 	hr_buf_append_cstr(&where, "1=1");
 	/* The rule is not a client filter: its own restrictions do not apply. */
@@ -931,7 +933,9 @@ static int fetch_one(hr_rctx *x, const hr_collection *c, hr_str id, int kind, hr
 	hr_sql_ctx_init(&sx, x->a, x->schema, x->rq, false);
 	hr_buf where, sql;
 	hr_buf_init(&where, 4u << 20);
+	hr_buf_reserve(&where, 1024); /* one allocation for typical SQL */
 	hr_buf_init(&sql, 8u << 20);
+	hr_buf_reserve(&sql, 1024); /* one allocation for typical SQL */
 	int rc = 0;
 	hr_buf_append_cstr(&where, "r.\"id\" = ");
 	hr_sql_param_text(&sx, &where, id);
@@ -1389,6 +1393,7 @@ static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, 
 	*row = NULL;
 	hr_buf sql;
 	hr_buf_init(&sql, 8u << 20);
+	hr_buf_reserve(&sql, 1024); /* one allocation for typical SQL */
 	unsigned n = 0;
 	if (insert) {
 		hr_buf_append_cstr(&sql, "INSERT INTO ");

@@ -161,6 +161,33 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/*
+ * The workers' listeners share the port through SO_REUSEPORT, which would
+ * just as gladly share it with another process of the same user: a second
+ * server started on a taken port would silently get a part of its
+ * connections. A socket without SO_REUSEPORT cannot bind where anybody
+ * listens, so a probe bind tells whether the port is free.
+ */
+static int port_free(const hearth_server *s)
+{
+	const struct sockaddr_storage *a = &s->addr;
+	in_port_t port = a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+						  : ((const struct sockaddr_in *)a)->sin_port;
+	if (port == 0)
+		return 0; /* the kernel picks a free one */
+	int fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1, rc = 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (s->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)&s->addr, s->addrlen) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int hearth_server_start(hearth_server *s)
 {
 	if (s->started)
@@ -173,6 +200,11 @@ int hearth_server_start(hearth_server *s)
 		rc = hr_static_root_new(s->cfg.public_dir, s->cfg.static_max_age, &s->statics);
 		if (rc)
 			return rc;
+	}
+	if ((rc = port_free(s)) != 0) {
+		hr_static_root_free(s->statics);
+		s->statics = NULL;
+		return rc;
 	}
 	s->workers = hr_xcalloc(s->nworkers, sizeof *s->workers);
 	unsigned bound = 0;

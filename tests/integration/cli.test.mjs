@@ -1,8 +1,9 @@
-// cli.test.mjs - the hearth command line: version, help, bad options.
+// cli.test.mjs - the hearth command line: version, help, bad options, a
+// port that another server already listens on.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HEARTH_BIN, run, tmpDir } from './lib.mjs';
+import { HEALTH_BODY, HEARTH_BIN, run, tmpDir, withHearth } from './lib.mjs';
 
 describe('command line', { concurrency: 4 }, () => {
 	test('hearth --version prints "hearth 0.1.0"', async () => {
@@ -42,6 +43,18 @@ describe('command line', { concurrency: 4 }, () => {
 		const r = await run(HEARTH_BIN, ['serve', '--dir', tmpDir(), '--workers']);
 		assert.equal(r.code, 2, 'missing value');
 		assert.match(r.stderr, /workers/);
+	});
+
+	test('a port another server listens on: the second server exits 1 and takes no connections', async () => {
+		await withHearth([], async (srv) => {
+			const r = await run(HEARTH_BIN, ['serve', '--http', `127.0.0.1:${srv.port}`, '--dir', tmpDir(), '--quiet']);
+			assert.equal(r.code, 1, `second server: exit ${r.code} ${r.stderr}`);
+			assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: Address already in use/);
+			for (let i = 0; i < 20; i++) {
+				const res = await fetch(`http://127.0.0.1:${srv.port}/api/health`, { headers: { connection: 'close' } });
+				assert.equal(await res.text(), HEALTH_BODY);
+			}
+		});
 	});
 
 	test('bad sizes, durations and log formats exit 2', async () => {

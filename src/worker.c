@@ -77,9 +77,12 @@ static void on_listen(uv_poll_t *h, int status, int events)
 	if (status < 0)
 		return;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof peer;
+		int fd = accept4(w->listen_fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			hr_http_loop_accept(&w->http, fd);
+			hr_http_loop_accept(&w->http, fd, (const struct sockaddr *)&peer);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)

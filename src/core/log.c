@@ -135,19 +135,21 @@ static size_t put_escaped(char *out, hr_str s, bool json)
 	return o;
 }
 
-void hr_log_access(hr_log *l, hr_str method, hr_str path, int status, uint64_t bytes,
-		   uint64_t usec)
+void hr_log_access(hr_log *l, hr_str addr, hr_str method, hr_str path, int status,
+		   uint64_t bytes, uint64_t usec)
 {
 	if (!l->access_on)
 		return;
+	if (addr.len == 0)
+		addr = HR_STR("-");
 	/* A refused request may have no method or target yet: "-" keeps the
 	 * text format's fields separable. */
 	if (method.len == 0)
 		method = HR_STR("-");
 	if (path.len == 0)
 		path = HR_STR("-");
-	/* Worst case: two escaped fields at 6 bytes per input byte plus fixed text. */
-	size_t need = 2 * (6 * HR_LOG_FIELD_MAX + 3) + 160;
+	/* Worst case: three escaped fields at 6 bytes per input byte plus fixed text. */
+	size_t need = 3 * (6 * HR_LOG_FIELD_MAX + 3) + 170;
 	if (l->cap - l->alen < need)
 		hr_log_flush(l);
 	char *p = l->abuf + l->alen;
@@ -157,6 +159,9 @@ void hr_log_access(hr_log *l, hr_str method, hr_str path, int status, uint64_t b
 		p += 9;
 		stamp(l, p);
 		p += 24;
+		memcpy(p, "\",\"addr\":\"", 10);
+		p += 10;
+		p += put_escaped(p, addr, true);
 		memcpy(p, "\",\"method\":\"", 12);
 		p += 12;
 		p += put_escaped(p, method, true);
@@ -176,6 +181,8 @@ void hr_log_access(hr_log *l, hr_str method, hr_str path, int status, uint64_t b
 	} else {
 		stamp(l, p);
 		p += 24;
+		*p++ = ' ';
+		p += put_escaped(p, addr, false);
 		*p++ = ' ';
 		p += put_escaped(p, method, false);
 		*p++ = ' ';

@@ -46,9 +46,10 @@ typedef struct hr_log {
 void hr_log_init(hr_log *l, int access_fd, int error_fd, int format, bool access_on, int min_level);
 void hr_log_dispose(hr_log *l);
 
-/* Appends one access line. Loop thread. */
-void hr_log_access(hr_log *l, hr_str method, hr_str path, int status, uint64_t bytes,
-		   uint64_t usec);
+/* Appends one access line; addr is the client's address ("" when
+ * unknown). Loop thread. */
+void hr_log_access(hr_log *l, hr_str addr, hr_str method, hr_str path, int status,
+		   uint64_t bytes, uint64_t usec);
 
 /* Appends one error-log line if level >= min_level. module is a constant. */
 __attribute__((format(printf, 4, 5))) void hr_log_error(hr_log *l, int level, const char *module,

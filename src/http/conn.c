@@ -34,6 +34,7 @@
  *   - A connection is on at most one wait list (c->wait says which).
  *   - conn_close() is the only place a connection ends; it is idempotent.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -340,7 +341,7 @@ static void maybe_drained(hr_http_loop *hl)
 static void on_poll(uv_poll_t *h, int status, int events);
 
 /* Creates the connection object for fd, or NULL (fd closed). */
-static hr_conn *conn_new(hr_http_loop *hl, int fd)
+static hr_conn *conn_new(hr_http_loop *hl, int fd, const struct sockaddr *peer)
 {
 	hr_conn *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -358,13 +359,29 @@ static hr_conn *conn_new(hr_http_loop *hl, int fd)
 	c->hl = hl;
 	c->fd = fd;
 	c->state = CS_HEAD;
+	if (peer && peer->sa_family == AF_INET) {
+		c->peer_family = AF_INET;
+		memcpy(c->peer, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else if (peer && peer->sa_family == AF_INET6) {
+		c->peer_family = AF_INET6;
+		memcpy(c->peer, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+	}
 	hr_list_node_init(&c->wait_link);
 	hr_list_push_back(&hl->all_conns, &c->all_link);
 	hl->now_ms = uv_now(hl->loop);
 	return c;
 }
 
-void hr_http_loop_accept(hr_http_loop *hl, int fd)
+size_t hr_conn_peer_text(const hr_conn *c, char out[46])
+{
+	if (!c->peer_family || !inet_ntop(c->peer_family, c->peer, out, 46)) {
+		out[0] = '\0';
+		return 0;
+	}
+	return strlen(out);
+}
+
+void hr_http_loop_accept(hr_http_loop *hl, int fd, const struct sockaddr *peer)
 {
 	bool over = atomic_fetch_add_explicit(hl->cfg->conn_count, 1, memory_order_relaxed) >=
 		    hl->cfg->max_conns;
@@ -380,7 +397,7 @@ void hr_http_loop_accept(hr_http_loop *hl, int fd)
 		hr_conn *c;
 		if (!over)
 			atomic_fetch_sub_explicit(hl->cfg->conn_count, 1, memory_order_relaxed);
-		if (hl->nrefused >= MAX_REFUSED_LINGERING || !(c = conn_new(hl, fd))) {
+		if (hl->nrefused >= MAX_REFUSED_LINGERING || !(c = conn_new(hl, fd, peer))) {
 			if (hl->nrefused >= MAX_REFUSED_LINGERING) {
 				ssize_t w = send(fd, r.ptr, r.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 				(void)w;
@@ -398,7 +415,7 @@ void hr_http_loop_accept(hr_http_loop *hl, int fd)
 		conn_flush(c);
 		return;
 	}
-	hr_conn *c = conn_new(hl, fd);
+	hr_conn *c = conn_new(hl, fd, peer);
 	if (!c) {
 		atomic_fetch_sub_explicit(hl->cfg->conn_count, 1, memory_order_relaxed);
 		return;
@@ -726,8 +743,10 @@ void hr_conn_req_done(hr_conn *c, hearth_req *req)
 	hl->requests++;
 	if (hl->log->access_on) {
 		uint64_t us = req->t_start_ns ? (uv_hrtime() - req->t_start_ns) / 1000 : 0;
-		hr_log_access(hl->log, req->head.method, req->head.target, req->status,
-			      req->bytes_out, us);
+		char addr[46];
+		size_t alen = hr_conn_peer_text(c, addr);
+		hr_log_access(hl->log, hr_str_make(addr, alen), req->head.method, req->head.target,
+			      req->status, req->bytes_out, us);
 	}
 	bool close_after = (c->flags & CF_CLOSE_AFTER) || !req->head.keep_alive ||
 			   req->head.head_len == 0;

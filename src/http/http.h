@@ -101,11 +101,13 @@ int hr_http_loop_init(hr_http_loop *hl, uv_loop_t *loop, const hr_http_config *c
 		      unsigned worker_id, hr_http_dispatch_fn dispatch, void *ud);
 
 /*
- * Adopts an accepted, non-blocking socket. Takes ownership of fd (closed
+ * Adopts an accepted, non-blocking socket and the client's address as
+ * accept returned it (NULL when unknown). Takes ownership of fd (closed
  * on failure). When the loop is at max_conns the client gets a 503 and
  * the socket is closed. Loop thread.
  */
-void hr_http_loop_accept(hr_http_loop *hl, int fd);
+struct sockaddr;
+void hr_http_loop_accept(hr_http_loop *hl, int fd, const struct sockaddr *peer);
 
 /*
  * Begins a graceful stop: idle connections close now, busy ones close

@@ -75,6 +75,8 @@ typedef struct hr_conn {
 	struct hearth_req *req;
 	hr_out_seg *out_head, *out_tail;
 	size_t out_bytes;     /* unsent bytes queued (memory segments and files) */
+	uint8_t peer_family;  /* AF_INET or AF_INET6; 0 when unknown */
+	uint8_t peer[16];     /* the client's address, from accept */
 } hr_conn;
 
 enum hr_req_flags {
@@ -121,6 +123,8 @@ hr_out_seg *hr_conn_out_reserve(hr_conn *c, size_t n, char **dst);
 void hr_conn_out_commit(hr_conn *c, hr_out_seg *seg, size_t n);
 int hr_conn_out_file(hr_conn *c, int fd, uint64_t off, uint64_t len, bool close_fd);
 void hr_conn_req_done(hr_conn *c, hearth_req *req);
+/* The client's address as text into out[46]; its length, 0 when unknown. */
+size_t hr_conn_peer_text(const hr_conn *c, char out[46]);
 void hr_conn_flush_later(hr_conn *c);
 
 /* request.c */

@@ -157,6 +157,14 @@ hearth_str hearth_req_remote_addr(hearth_req *req)
 {
 	if (req->remote.ptr || !req->conn)
 		return pub(req->remote);
+	if (req->conn->peer_family) {
+		char *text = hr_arena_alloc(&req->arena, 46);
+		size_t n = text ? hr_conn_peer_text(req->conn, text) : 0;
+		if (n == 0)
+			return (hearth_str){NULL, 0};
+		req->remote = hr_str_make(text, n);
+		return pub(req->remote);
+	}
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	char *out = hr_arena_alloc(&req->arena, INET6_ADDRSTRLEN);

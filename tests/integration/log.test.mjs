@@ -31,7 +31,7 @@ async function makeRequests(srv) {
 }
 
 describe('access log', { concurrency: 4 }, () => {
-	test('text format: "<ISO time> METHOD /path STATUS BYTES Nus" per request', async () => {
+	test('text format: "<ISO time> CLIENT METHOD /path STATUS BYTES Nus" per request', async () => {
 		await withHearth(
 			['--workers', '1', '--log-format', 'text'],
 			async (srv) => {
@@ -42,12 +42,13 @@ describe('access log', { concurrency: 4 }, () => {
 				const lines = (await waitLines(srv, before + 4)).slice(before);
 				assert.equal(lines.length, 4, lines.join('\n'));
 				const parsed = lines.map((l) => {
-					const m = /^(\S+) (\S+) (\S+) (\d{3}) (\d+) (\d+)us$/.exec(l);
+					const m = /^(\S+) (\S+) (\S+) (\S+) (\d{3}) (\d+) (\d+)us$/.exec(l);
 					assert.ok(m, `bad text log line: ${JSON.stringify(l)}`);
 					assert.match(m[1], ISO);
 					const t = Date.parse(m[1]);
 					assert.ok(Math.abs(t - t0) < 10000, `time ${m[1]} is far from now`);
-					return { method: m[2], path: m[3], status: Number(m[4]), bytes: Number(m[5]), us: Number(m[6]) };
+					assert.equal(m[2], '127.0.0.1', 'the client address');
+					return { method: m[3], path: m[4], status: Number(m[5]), bytes: Number(m[6]), us: Number(m[7]) };
 				});
 				assert.deepEqual(
 					parsed.map((p) => [p.method, p.path, p.status]),
@@ -65,7 +66,7 @@ describe('access log', { concurrency: 4 }, () => {
 		);
 	});
 
-	test('json format: each line is a JSON object with time, method, path, status, bytes, us', async () => {
+	test('json format: each line is a JSON object with time, addr, method, path, status, bytes, us', async () => {
 		await withHearth(
 			['--workers', '2', '--log-format', 'json'],
 			async (srv) => {
@@ -76,8 +77,9 @@ describe('access log', { concurrency: 4 }, () => {
 				const objs = lines.map((l) => {
 					let o;
 					assert.doesNotThrow(() => (o = JSON.parse(l)), `not JSON: ${l}`);
-					assert.deepEqual(Object.keys(o).sort(), ['bytes', 'method', 'path', 'status', 'time', 'us']);
+					assert.deepEqual(Object.keys(o).sort(), ['addr', 'bytes', 'method', 'path', 'status', 'time', 'us']);
 					assert.match(o.time, ISO);
+					assert.equal(o.addr, '127.0.0.1');
 					assert.equal(typeof o.method, 'string');
 					assert.equal(typeof o.path, 'string');
 					assert.ok(Number.isInteger(o.status));

@@ -101,6 +101,14 @@ static void q_ident(hr_buf *b, hr_str s)
 }
 
 /* "r"."a", "r"."b", ... in field order */
+/* A buffer for SQL text, with room for a typical statement up front so
+ * that building one costs one allocation. */
+static void sql_buf_init(hr_buf *b, size_t max)
+{
+	hr_buf_init(b, max);
+	hr_buf_reserve(b, 1024);
+}
+
 static void columns(hr_buf *b, const hr_collection *c, const char *alias)
 {
 	for (unsigned i = 0; i < c->nfields; i++) {
@@ -755,11 +763,9 @@ int hr_records_list(hr_rctx *x, const hr_collection *c, const hr_list_params *p,
 	hr_sql_ctx sx;
 	hr_sql_ctx_init(&sx, x->a, x->schema, x->rq, true);
 	hr_buf where, order, sql;
-	hr_buf_init(&where, 4u << 20);
-	hr_buf_reserve(&where, 1024); /* one allocation for typical SQL */
+	sql_buf_init(&where, 4u << 20);
 	hr_buf_init(&order, 1u << 20);
-	hr_buf_init(&sql, 8u << 20);
-	hr_buf_reserve(&sql, 1024); /* one allocation for typical SQL */
+	sql_buf_init(&sql, 8u << 20);
 	int rc = 0;
 	hr_buf_append_cstr(&where, "1=1");
 	/* The rule is not a client filter: its own restrictions do not apply. */
@@ -932,10 +938,8 @@ static int fetch_one(hr_rctx *x, const hr_collection *c, hr_str id, int kind, hr
 	hr_sql_ctx sx;
 	hr_sql_ctx_init(&sx, x->a, x->schema, x->rq, false);
 	hr_buf where, sql;
-	hr_buf_init(&where, 4u << 20);
-	hr_buf_reserve(&where, 1024); /* one allocation for typical SQL */
-	hr_buf_init(&sql, 8u << 20);
-	hr_buf_reserve(&sql, 1024); /* one allocation for typical SQL */
+	sql_buf_init(&where, 4u << 20);
+	sql_buf_init(&sql, 8u << 20);
 	int rc = 0;
 	hr_buf_append_cstr(&where, "r.\"id\" = ");
 	hr_sql_param_text(&sx, &where, id);
@@ -1392,8 +1396,7 @@ static int write_values(hr_rctx *x, const hr_collection *c, const hr_val *vals, 
 {
 	*row = NULL;
 	hr_buf sql;
-	hr_buf_init(&sql, 8u << 20);
-	hr_buf_reserve(&sql, 1024); /* one allocation for typical SQL */
+	sql_buf_init(&sql, 8u << 20);
 	unsigned n = 0;
 	if (insert) {
 		hr_buf_append_cstr(&sql, "INSERT INTO ");

@@ -272,9 +272,12 @@ static int cmd_serve(int argc, char **argv)
 		hr_api_free(api);
 		return 1;
 	}
-	fprintf(stderr, "hearth %s listening on http://%s (port %d)%s%s\n", HEARTH_VERSION,
-		cfg.http_addr, hearth_server_port(s), cfg.public_dir ? ", public folder " : "",
-		cfg.public_dir ? cfg.public_dir : "");
+	/* the address as given, with the port the kernel picked for ":0" */
+	const char *colon = strrchr(cfg.http_addr, ':');
+	int host_len = colon ? (int)(colon - cfg.http_addr) : (int)strlen(cfg.http_addr);
+	fprintf(stderr, "hearth %s listening on http://%.*s:%d (port %d)%s%s\n", HEARTH_VERSION,
+		host_len, cfg.http_addr, hearth_server_port(s), hearth_server_port(s),
+		cfg.public_dir ? ", public folder " : "", cfg.public_dir ? cfg.public_dir : "");
 	if (hr_api_superuser_count(api) == 0)
 		fprintf(stderr,
 			"hearth: no superuser yet; create the first one with\n"

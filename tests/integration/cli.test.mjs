@@ -47,6 +47,8 @@ describe('command line', { concurrency: 4 }, () => {
 
 	test('a port another server listens on: the second server exits 1 and takes no connections', async () => {
 		await withHearth([], async (srv) => {
+			// started on port 0: the banner names the port the kernel picked
+			assert.ok(srv.stderr.includes(`listening on http://127.0.0.1:${srv.port} (port ${srv.port})`), srv.stderr);
 			const r = await run(HEARTH_BIN, ['serve', '--http', `127.0.0.1:${srv.port}`, '--dir', tmpDir(), '--quiet']);
 			assert.equal(r.code, 1, `second server: exit ${r.code} ${r.stderr}`);
 			assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: Address already in use/);

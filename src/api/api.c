@@ -617,6 +617,32 @@ bool api_body(api_req *r, hr_body *out, const char *bad_message)
 	}
 }
 
+int api_exec_int(hr_db *db, hr_str sql, int64_t v)
+{
+	hr_db_stmt *st;
+	int rc = hr_db_prepare(db, sql, &st, NULL);
+	if (rc)
+		return rc;
+	hr_db_bind_int64(st, 1, v);
+	rc = hr_db_step(st, NULL);
+	hr_db_release(st);
+	return rc < 0 ? rc : 0;
+}
+
+bool api_require_record_of(api_req *r, const hr_collection *c)
+{
+	if (!r->rq.auth_coll) {
+		api_error(r, 401, "The request requires valid record authorization token.");
+		return false;
+	}
+	if (!hr_str_eq(r->rq.auth_coll->id, c->id)) {
+		api_error(r, 403, hr_arena_printf(r->a, "The request requires auth record from %.*s collection.",
+						  (int)c->name.len, c->name.ptr));
+		return false;
+	}
+	return true;
+}
+
 bool api_require_superuser(api_req *r)
 {
 	if (!r->rq.auth_coll) {

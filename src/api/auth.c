@@ -402,15 +402,8 @@ static void auth_refresh(hearth_req *req, void *ud)
 	const hr_collection *c = auth_collection(r);
 	if (!c)
 		return;
-	if (!r->rq.auth_coll) {
-		api_error(r, 401, "The request requires valid record authorization token.");
+	if (!api_require_record_of(r, c))
 		return;
-	}
-	if (!hr_str_eq(r->rq.auth_coll->id, c->id)) {
-		api_error(r, 403, hr_arena_printf(r->a, "The request requires auth record from %.*s collection.",
-						  (int)c->name.len, c->name.ptr));
-		return;
-	}
 	if (!auth_rule_ok(r, c, r->rq.auth_id)) {
 		api_error(r, 403, "The request doesn't satisfy the collection requirements to authenticate.");
 		return;

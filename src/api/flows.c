@@ -225,8 +225,13 @@ static const char *token_message(const char *code)
 
 /* ---- request plumbing ------------------------------------------------- */
 
-static const hr_collection *flow_collection(api_req *r)
+/* Every flow handler's start: the request and its auth collection; NULL
+ * after answering (404 for a collection that is missing or not auth). */
+static const hr_collection *flow_begin(void *ud, hearth_req *req, api_req **out)
 {
+	api_req *r = *out = api_begin(ud, req);
+	if (!r)
+		return NULL;
 	const hr_collection *c = api_collection(r);
 	if (!c || c->type != HR_COLL_AUTH) {
 		api_error(r, 404, "Missing or invalid auth collection context.");
@@ -525,15 +530,10 @@ static int otp_insert(hr_db *db, flow_task *t, const hr_collection *c, const hr_
 {
 	int64_t now = hr_time_now_ms();
 	int64_t dur = opt_int(api_coll_opt(c, "otp"), "duration", 180);
-	hr_db_stmt *st;
-	int rc = hr_db_prepare(db, HR_STR("DELETE FROM _otps WHERE expires <= ?1"), &st, NULL);
-	if (rc)
-		return rc;
-	hr_db_bind_int64(st, 1, now);
-	rc = hr_db_step(st, NULL);
-	hr_db_release(st);
+	int rc = api_exec_int(db, HR_STR("DELETE FROM _otps WHERE expires <= ?1"), now);
 	if (rc < 0)
 		return rc;
+	hr_db_stmt *st;
 	rc = hr_db_prepare(db,
 			   HR_STR("SELECT COUNT(*) FROM _otps WHERE collectionRef = ?1 AND recordRef = ?2"),
 			   &st, NULL);
@@ -696,8 +696,8 @@ static bool read_email_request(api_req *r, hr_str *email)
 
 static void request_verification(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	if (is_superusers(c)) {
@@ -797,8 +797,8 @@ static int verify_fn(api_job *j, hr_db *db, const hr_schema *schema)
 
 static void confirm_verification(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	if (is_superusers(c)) {
@@ -852,8 +852,8 @@ static void confirm_verification(hearth_req *req, void *ud)
 
 static void request_password_reset(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	if (!opt_enabled(c, "passwordAuth", true)) {
@@ -923,8 +923,8 @@ static size_t utf8_len(hr_str s)
 
 static void confirm_password_reset(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	static const char *const keys[] = {"token", "password", "passwordConfirm"};
@@ -982,23 +982,16 @@ static void confirm_password_reset(hearth_req *req, void *ud)
 
 static void request_email_change(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	if (is_superusers(c)) {
 		api_error(r, 400, "All superusers can change their emails directly.");
 		return;
 	}
-	if (!r->rq.auth_coll) {
-		api_error(r, 401, "The request requires valid record authorization token.");
+	if (!api_require_record_of(r, c))
 		return;
-	}
-	if (!hr_str_eq(r->rq.auth_coll->id, c->id)) {
-		api_error(r, 403, hr_arena_printf(r->a, "The request requires auth record from %.*s collection.",
-						  (int)c->name.len, c->name.ptr));
-		return;
-	}
 	static const char *const keys[] = {"newEmail"};
 	hr_str ne;
 	if (!read_form(r, keys, &ne, 1))
@@ -1100,8 +1093,8 @@ static void email_pw_done(hearth_req *req, void *ud)
 
 static void confirm_email_change(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	static const char *const keys[] = {"token", "password"};
@@ -1196,8 +1189,8 @@ static int otp_reuse(api_req *r, const hr_collection *c, hr_str email, char out[
 
 static void request_otp(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	if (!opt_enabled(c, "otp", false)) {
@@ -1382,8 +1375,8 @@ static void otp_finish(api_req *r, void *ud)
 
 static void auth_with_otp(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c)
 		return;
 	if (!opt_enabled(c, "otp", false)) {
@@ -1427,8 +1420,8 @@ static void auth_with_otp(hearth_req *req, void *ud)
 
 static void impersonate(hearth_req *req, void *ud)
 {
-	api_req *r = api_begin(ud, req);
-	const hr_collection *c = r ? flow_collection(r) : NULL;
+	api_req *r;
+	const hr_collection *c = flow_begin(ud, req, &r);
 	if (!c || !api_require_superuser(r))
 		return;
 	hr_body body;

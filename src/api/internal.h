@@ -125,8 +125,15 @@ bool api_body(api_req *r, hr_body *out, const char *bad_message);
 
 /* Requires a superuser (401/403 per §14); answers and returns false if not. */
 bool api_require_superuser(api_req *r);
+/* The request is authenticated as a record of collection c: else false,
+ * after answering 401 (no auth) or 403 (a record of another collection). */
+bool api_require_record_of(api_req *r, const hr_collection *c);
 
 /* ---- writes ----------------------------------------------------------- */
+
+/* Runs a statement whose one parameter ?1 is v (a sweep of expired rows,
+ * say); 0 or a negative code. */
+int api_exec_int(hr_db *db, hr_str sql, int64_t v);
 
 typedef struct api_job api_job;
 typedef int (*api_job_fn)(api_job *j, hr_db *db, const hr_schema *schema);

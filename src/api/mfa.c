@@ -57,15 +57,10 @@ static int create_fn(api_job *j, hr_db *db, const hr_schema *schema)
 	(void)schema;
 	mfa_gate *g = j->ud;
 	int64_t now = hr_time_now_ms();
-	hr_db_stmt *st;
-	int rc = hr_db_prepare(db, HR_STR("DELETE FROM _mfas WHERE expires <= ?1"), &st, NULL);
-	if (rc)
-		return rc;
-	hr_db_bind_int64(st, 1, now);
-	rc = hr_db_step(st, NULL);
-	hr_db_release(st);
+	int rc = api_exec_int(db, HR_STR("DELETE FROM _mfas WHERE expires <= ?1"), now);
 	if (rc < 0)
 		return rc;
+	hr_db_stmt *st;
 	rc = hr_db_prepare(db,
 			   HR_STR("INSERT INTO _mfas (id, collectionRef, recordRef, method, created, "
 				  "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),

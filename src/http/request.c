@@ -10,10 +10,8 @@
  * Accessors return slices into the read buffer (head fields), the body
  * buffer, or the arena; all live until the response ends.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/common.h"
 #include "http/internal.h"
@@ -157,25 +155,11 @@ hearth_str hearth_req_remote_addr(hearth_req *req)
 {
 	if (req->remote.ptr || !req->conn)
 		return pub(req->remote);
-	if (req->conn->peer_family) {
-		char *text = hr_arena_alloc(&req->arena, 46);
-		size_t n = text ? hr_conn_peer_text(req->conn, text) : 0;
-		if (n == 0)
-			return (hearth_str){NULL, 0};
-		req->remote = hr_str_make(text, n);
-		return pub(req->remote);
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	char *out = hr_arena_alloc(&req->arena, INET6_ADDRSTRLEN);
-	if (!out || getpeername(req->conn->fd, (struct sockaddr *)&ss, &sl) != 0)
+	char *text = hr_arena_alloc(&req->arena, 46);
+	size_t n = text ? hr_conn_peer_text(req->conn, text) : 0;
+	if (n == 0)
 		return (hearth_str){NULL, 0};
-	const void *a = ss.ss_family == AF_INET6
-				? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-				: (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
-	if (!inet_ntop(ss.ss_family, a, out, INET6_ADDRSTRLEN))
-		return (hearth_str){NULL, 0};
-	req->remote = hr_str_make(out, strlen(out));
+	req->remote = hr_str_make(text, n);
 	return pub(req->remote);
 }
 
